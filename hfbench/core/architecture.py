@@ -1,0 +1,246 @@
+"""Model architectures (the six interaction patterns) and their detection from a model's config."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from enum import Enum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from hfbench.core.datafiles import read_package_toml
+from hfbench.core.errors import (
+    ArchitectureDetectionError,
+    ModelNotFoundError,
+    did_you_mean,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class ModelArchitecture(str, Enum):
+    """Core model architectures determining interaction patterns."""
+
+    ENCODER_ONLY = "encoder_only"  # BERT, RoBERTa
+    DECODER_ONLY = "decoder_only"  # GPT, LLaMA
+    ENCODER_DECODER = "enc_dec"  # T5, BART
+    VISION_ENCODER = "vision_enc"  # ViT, CLIP
+    MULTIMODAL = "multimodal"  # LLaVA, BLIP
+    SPEECH = "speech"  # Whisper, SpeechT5
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def parse(cls, value: str | ModelArchitecture) -> ModelArchitecture:
+        """Turn a value, member name or common alias into a ``ModelArchitecture``.
+
+        Raises:
+            ArchitectureDetectionError: the value names no architecture (with a did-you-mean).
+        """
+        if isinstance(value, ModelArchitecture):
+            return value
+        key = str(value).strip().lower().replace("-", "_")
+        for member in cls:
+            if key in (member.value, member.name.lower()):
+                return member
+        if key in _ARCHITECTURE_ALIASES:
+            return _ARCHITECTURE_ALIASES[key]
+        valid = [m.value for m in cls]
+        raise ArchitectureDetectionError(
+            f"Unknown architecture {value!r}; valid values are {', '.join(valid)}."
+            + did_you_mean(key, valid + list(_ARCHITECTURE_ALIASES))
+        )
+
+
+_ARCHITECTURE_ALIASES: dict[str, ModelArchitecture] = {
+    "encoder": ModelArchitecture.ENCODER_ONLY,
+    "decoder": ModelArchitecture.DECODER_ONLY,
+    "causal_lm": ModelArchitecture.DECODER_ONLY,
+    "encoder_decoder": ModelArchitecture.ENCODER_DECODER,
+    "seq2seq": ModelArchitecture.ENCODER_DECODER,
+    "vision": ModelArchitecture.VISION_ENCODER,
+    "vision_encoder": ModelArchitecture.VISION_ENCODER,
+    "vlm": ModelArchitecture.MULTIMODAL,
+    "audio": ModelArchitecture.SPEECH,
+}
+
+
+@lru_cache(maxsize=1)
+def model_type_table() -> dict[str, ModelArchitecture]:
+    """The package's ``model_type`` -> architecture table (``core/data/architectures.toml``)."""
+    data = read_package_toml("architectures.toml")
+    table: dict[str, ModelArchitecture] = {}
+    for arch_value, model_types in data["model_types"].items():
+        arch = ModelArchitecture(arch_value)
+        for model_type in model_types:
+            table[model_type] = arch
+    return table
+
+
+# Fallback 3: class-name endings in a config's ``architectures`` list.
+_CLASS_SUFFIXES: tuple[tuple[str, ModelArchitecture], ...] = (
+    ("ForSpeechSeq2Seq", ModelArchitecture.SPEECH),
+    ("ForCTC", ModelArchitecture.SPEECH),
+    ("ForAudioClassification", ModelArchitecture.SPEECH),
+    ("ForImageTextToText", ModelArchitecture.MULTIMODAL),
+    ("ForVision2Seq", ModelArchitecture.MULTIMODAL),
+    ("ForImageClassification", ModelArchitecture.VISION_ENCODER),
+    ("ForConditionalGeneration", ModelArchitecture.ENCODER_DECODER),
+    ("ForSeq2SeqLM", ModelArchitecture.ENCODER_DECODER),
+    ("ForCausalLM", ModelArchitecture.DECODER_ONLY),
+    ("LMHeadModel", ModelArchitecture.DECODER_ONLY),
+    ("ForMaskedLM", ModelArchitecture.ENCODER_ONLY),
+    ("ForSequenceClassification", ModelArchitecture.ENCODER_ONLY),
+    ("ForTokenClassification", ModelArchitecture.ENCODER_ONLY),
+    ("ForQuestionAnswering", ModelArchitecture.ENCODER_ONLY),
+)
+
+
+def _from_transformers_mappings(model_type: str) -> ModelArchitecture | None:
+    """Fallback 1: transformers' own task mappings, most specific first."""
+    try:
+        from transformers.models.auto import modeling_auto as ma
+    except ImportError:  # pragma: no cover - transformers is a hard dependency
+        return None
+    ordered: list[tuple[str, ModelArchitecture]] = [
+        ("MODEL_FOR_SPEECH_SEQ_2_SEQ_MAPPING_NAMES", ModelArchitecture.SPEECH),
+        ("MODEL_FOR_CTC_MAPPING_NAMES", ModelArchitecture.SPEECH),
+        ("MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES", ModelArchitecture.MULTIMODAL),
+        ("MODEL_FOR_VISION_2_SEQ_MAPPING_NAMES", ModelArchitecture.MULTIMODAL),
+        ("MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES", ModelArchitecture.ENCODER_DECODER),
+        ("MODEL_FOR_CAUSAL_LM_MAPPING_NAMES", ModelArchitecture.DECODER_ONLY),
+        ("MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING_NAMES", ModelArchitecture.VISION_ENCODER),
+        ("MODEL_FOR_MASKED_LM_MAPPING_NAMES", ModelArchitecture.ENCODER_ONLY),
+    ]
+    for attr, arch in ordered:
+        mapping = getattr(ma, attr, None)
+        if mapping is not None and model_type in mapping:
+            return arch
+    return None
+
+
+def _from_config_keys(config: Mapping[str, Any]) -> ModelArchitecture | None:
+    """Fallback 2: strong hints in the config's keys (sub-configs, audio and vision sizes)."""
+    if "vision_config" in config and "text_config" in config:
+        return ModelArchitecture.MULTIMODAL
+    if "num_mel_bins" in config or "conv_kernel" in config or "audio_config" in config:
+        return ModelArchitecture.SPEECH
+    if "vision_config" in config or (
+        "image_size" in config and "patch_size" in config and "vocab_size" not in config
+    ):
+        return ModelArchitecture.VISION_ENCODER
+    return None
+
+
+def architecture_from_config_dict(config: Mapping[str, Any]) -> ModelArchitecture:
+    """Decide the architecture from a config dictionary (what ``config.json`` holds).
+
+    Order: the package table by ``model_type``; transformers' own task mappings; config-key
+    hints (vision/text sub-configs, audio sizes); the ``architectures`` class-name endings;
+    ``is_encoder_decoder``; finally ``DECODER_ONLY`` with a warning
+    (most unknown new Hub models are causal LMs; pin ``architecture`` in the config to override).
+    """
+    model_type = str(config.get("model_type") or "")
+    table = model_type_table()
+    if model_type in table:
+        return table[model_type]
+    if model_type:
+        mapped = _from_transformers_mappings(model_type)
+        if mapped is not None:
+            return mapped
+    hinted = _from_config_keys(config)
+    if hinted is not None:
+        return hinted
+    for class_name in config.get("architectures") or []:
+        for suffix, arch in _CLASS_SUFFIXES:
+            if str(class_name).endswith(suffix):
+                return arch
+    if config.get("is_encoder_decoder"):
+        return ModelArchitecture.ENCODER_DECODER
+    logger.warning(
+        "Could not decide the architecture of model_type=%r from its config; assuming %s. "
+        "Pin it with ModelConfig(architecture=...) or the provider's 'architecture' key.",
+        model_type or None,
+        ModelArchitecture.DECODER_ONLY.value,
+    )
+    return ModelArchitecture.DECODER_ONLY
+
+
+def load_config_dict(
+    source: str | os.PathLike[str],
+    *,
+    revision: str | None = None,
+    cache_dir: str | None = None,
+    local_files_only: bool | None = None,
+) -> dict[str, Any]:
+    """Read ``config.json`` of a local folder, an ``embedded:`` name or a Hub id.
+
+    Hub ids go through ``transformers``/``huggingface_hub`` and their cache, so
+    ``HF_HUB_OFFLINE=1`` and a warm cache work as usual.
+
+    Raises:
+        ModelNotFoundError: no such folder, no cached config while offline, or no such repo.
+    """
+    from hfbench.core.model_source import resolve_model_source
+
+    resolved = resolve_model_source(source)
+    path = Path(resolved)
+    if path.is_dir() and not (path / "config.json").is_file():
+        raise ModelNotFoundError(
+            f"The folder {path} has no config.json, so it is not a Hugging Face model folder."
+        )
+    from transformers import PretrainedConfig
+
+    kwargs: dict[str, Any] = {"revision": revision, "cache_dir": cache_dir}
+    if local_files_only is not None:
+        kwargs["local_files_only"] = local_files_only
+    try:
+        config_dict, _ = PretrainedConfig.get_config_dict(str(resolved), **kwargs)
+    except OSError as exc:
+        offline = os.environ.get("HF_HUB_OFFLINE", "0").lower() in {"1", "true", "yes"}
+        hint = (
+            " HF_HUB_OFFLINE is set and the Hub cache has no config for it: download it once "
+            "with network access, or pass a local folder."
+            if offline
+            else " Check the id (owner/name), your network, or pass a local folder."
+        )
+        raise ModelNotFoundError(
+            f"Could not read the config of {str(source)!r}.{hint} (cause: {exc})"
+        ) from exc
+    return dict(config_dict)
+
+
+def detect_architecture(source: Any, **load_kwargs: Any) -> ModelArchitecture:
+    """Detect the architecture of a model.
+
+    Args:
+        source: a Hub id, a local folder, an ``embedded:<name>``, a config dictionary,
+            a ``transformers.PretrainedConfig`` or a loaded model (anything with ``.config``).
+        **load_kwargs: ``revision``, ``cache_dir``, ``local_files_only`` for Hub ids.
+
+    Returns:
+        The ``ModelArchitecture``.
+
+    Raises:
+        ModelNotFoundError: the config could not be read (see ``load_config_dict``).
+        ArchitectureDetectionError: ``source`` is of a type that carries no config.
+
+    Example:
+        >>> detect_architecture({"model_type": "llama"})
+        <ModelArchitecture.DECODER_ONLY: 'decoder_only'>
+    """
+    if isinstance(source, Mapping):
+        return architecture_from_config_dict(source)
+    if isinstance(source, (str, os.PathLike)):
+        return architecture_from_config_dict(load_config_dict(source, **load_kwargs))
+    config = getattr(source, "config", source)
+    to_dict = getattr(config, "to_dict", None)
+    if callable(to_dict):
+        return architecture_from_config_dict(to_dict())
+    raise ArchitectureDetectionError(
+        f"Cannot detect an architecture from a {type(source).__name__}; pass a Hub id, a local "
+        "folder, a config dict, a transformers PretrainedConfig or a loaded model."
+    )

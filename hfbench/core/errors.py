@@ -1,0 +1,86 @@
+"""hfbench's exception classes: every message says what was wrong and what would be valid."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from pathlib import Path
+
+
+def did_you_mean(value: str, valid: Iterable[str], *, limit: int = 3) -> str:
+    """Return a ' Did you mean ...?' hint for ``value`` among ``valid`` (empty if none is close)."""
+    matches = difflib.get_close_matches(value, list(valid), n=limit, cutoff=0.6)
+    if not matches:
+        return ""
+    return " Did you mean " + " or ".join(repr(m) for m in matches) + "?"
+
+
+class HFBenchError(Exception):
+    """Base class of every error hfbench raises on purpose."""
+
+
+class ConfigError(HFBenchError, ValueError):
+    """A configuration value, key or file is invalid.
+
+    Carries the offending ``key_path`` (e.g. ``capabilities.summarization.max_length``)
+    and the ``file`` it came from, when known, and puts both in the message.
+    """
+
+    def __init__(
+        self, message: str, *, key_path: str | None = None, file: str | Path | None = None
+    ) -> None:
+        self.key_path = key_path
+        self.file = str(file) if file is not None else None
+        where = []
+        if self.file:
+            where.append(f"in {self.file}")
+        if key_path:
+            where.append(f"at '{key_path}'")
+        prefix = ("Config error " + " ".join(where) + ": ") if where else "Config error: "
+        super().__init__(prefix + message)
+        self.reason = message
+
+
+class UnsupportedCapabilityError(HFBenchError, ValueError):
+    """A capability name is unknown, or the model cannot serve it."""
+
+
+class ArchitectureDetectionError(HFBenchError, ValueError):
+    """The architecture of a model could not be decided from its config."""
+
+
+class ModelNotFoundError(HFBenchError, FileNotFoundError):
+    """A model id or folder could not be found (locally, in the Hub cache, or on the Hub)."""
+
+
+class ModelLoadError(HFBenchError, RuntimeError):
+    """A model was found but could not be loaded (missing weights, bad files, wrong options)."""
+
+
+class EmbeddedModelError(HFBenchError, RuntimeError):
+    """An embedded model is unknown, not installed, or its cache could not be built."""
+
+
+class MediaInputError(HFBenchError, ValueError):
+    """An input (text, image, audio) is missing, unreadable or of the wrong type."""
+
+
+class PipelineNotLoadedError(HFBenchError, RuntimeError):
+    """A pipeline was asked to process before ``load()`` was called."""
+
+
+class DependencyMissingError(HFBenchError, ImportError):
+    """An optional dependency is needed for what was asked; the message gives the install command."""
+
+    def __init__(self, what: str, package: str, *, extra: str | None = None) -> None:
+        hint = f'pip install "hfbench[{extra}]"' if extra else f"pip install {package}"
+        super().__init__(f"{what} needs the '{package}' package, which is not installed. Run: {hint}")
+        self.package = package
+
+
+class RecommendationError(HFBenchError, ValueError):
+    """A recommendation file, tier or lookup is invalid."""
+
+
+class ProviderError(HFBenchError, RuntimeError):
+    """A provider name is unknown or a provider call failed."""
