@@ -26,9 +26,7 @@ class ConfigError(HFBenchError, ValueError):
     and the ``file`` it came from, when known, and puts both in the message.
     """
 
-    def __init__(
-        self, message: str, *, key_path: str | None = None, file: str | Path | None = None
-    ) -> None:
+    def __init__(self, message: str, *, key_path: str | None = None, file: str | Path | None = None) -> None:
         self.key_path = key_path
         self.file = str(file) if file is not None else None
         where = []

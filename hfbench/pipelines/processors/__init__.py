@@ -1,0 +1,1 @@
+"""Capability processors, one small class per capability, registered with ``@register_processor``."""

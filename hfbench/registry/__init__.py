@@ -1,0 +1,1 @@
+"""Model recommendations per capability and size tier, with hardware-fit checks."""
