@@ -1,1 +1,74 @@
-"""Model recommendations per capability and size tier, with hardware-fit checks."""
+"""Model recommendations per capability and size tier, with hardware-fit checks.
+
+Nothing here imports torch or transformers at module level: recommendations, memory estimates
+and what-if hardware work without loading a model.
+"""
+
+from hfbench.registry.capability_registry import (
+    CandidateCheck,
+    CapabilityRegistry,
+    HardwareFacts,
+    LayerInfo,
+    RecommendationExplanation,
+    hardware_facts,
+    model_catalog,
+    recommendations_for,
+)
+from hfbench.registry.files import (
+    FILE_VERSION,
+    RecommendationFile,
+    load_recommendation_file,
+    save_recommendation_file,
+)
+from hfbench.registry.memory import (
+    DEFAULT_CONTEXT_TOKENS,
+    MemoryEstimate,
+    ModelShape,
+    estimate_memory,
+    estimate_memory_from_config,
+)
+from hfbench.registry.profiles import hardware_presets, hardware_profile, profile_from_dict
+from hfbench.registry.recommendation import ModelRecommendation, unmet_requirements
+from hfbench.registry.tiers import (
+    SIZE_TIERS,
+    TierFit,
+    check_tier,
+    default_dtype,
+    fitting_size_tier,
+    tier_for_params,
+    tiers_up_to,
+    weights_memory_gb,
+)
+
+__all__ = [
+    "DEFAULT_CONTEXT_TOKENS",
+    "FILE_VERSION",
+    "SIZE_TIERS",
+    "CandidateCheck",
+    "CapabilityRegistry",
+    "HardwareFacts",
+    "LayerInfo",
+    "MemoryEstimate",
+    "ModelRecommendation",
+    "ModelShape",
+    "RecommendationExplanation",
+    "RecommendationFile",
+    "TierFit",
+    "check_tier",
+    "default_dtype",
+    "estimate_memory",
+    "estimate_memory_from_config",
+    "fitting_size_tier",
+    "hardware_facts",
+    "hardware_presets",
+    "hardware_profile",
+    "load_recommendation_file",
+    "model_catalog",
+    "profile_from_dict",
+    "recommendations_for",
+    "save_recommendation_file",
+    "tier_for_params",
+    "tiers_up_to",
+    "unmet_requirements",
+    "weights_memory_gb",
+]
