@@ -21,6 +21,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 LEVELS = ("base", "architecture", "capabilities", "model_specific")
+# ``[model]`` reads naturally in a file; it means the model-specific level.
+LEVEL_ALIASES = {"model": "model_specific"}
 
 
 def default_base() -> dict[str, Any]:
@@ -85,16 +87,19 @@ class ModelConfig:
         """
         lineage = capability_lineage(capability)
         specs = capability_specs()
-        config = copy.deepcopy(self.base)
-        config.update(copy.deepcopy(self.architecture))
-        for name in lineage:
-            config.update(copy.deepcopy(dict(specs[name].parameters)))
-        for name in lineage:
-            config.update(copy.deepcopy(self.capabilities.get(name, {})))
-        config.update(copy.deepcopy(self.model_specific))
+        levels: list[Mapping[str, Any]] = [self.base, self.architecture]
+        levels += [specs[name].parameters for name in lineage]
+        levels += [self.capabilities.get(name, {}) for name in lineage]
+        levels.append(self.model_specific)
         if overrides:
-            config.update(validate_params(dict(overrides), key_path="call"))
-        check_consistency(config, key_path=f"capabilities.{lineage[-1]}", file=self.source)
+            levels.append(validate_params(dict(overrides), key_path="call"))
+        config: dict[str, Any] = {}
+        origin: dict[str, int] = {}  # key -> index of the level that set it (higher wins)
+        for index, level in enumerate(levels):
+            for key, value in level.items():
+                config[key] = copy.deepcopy(value)
+                origin[key] = index
+        check_consistency(config, origin, key_path=f"capabilities.{lineage[-1]}", file=self.source)
         return config
 
     merged_config = get_merged_config
@@ -149,6 +154,7 @@ class ModelConfig:
         """
         if not isinstance(data, Mapping):
             raise ConfigError(f"expected a table at the top, got {type(data).__name__}.", file=source)
+        data = {LEVEL_ALIASES.get(str(k), k): v for k, v in data.items()}
         for key in data:
             if key not in LEVELS:
                 raise ConfigError(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,6 +101,10 @@ def _has_placeholder(v: str) -> str | None:
     return None if "{}" in v else "must contain '{}' where the label goes"
 
 
+def _has_text_placeholder(v: str) -> str | None:
+    return None if "{text}" in v else "must contain '{text}' where the input goes"
+
+
 def _device(v: str) -> str | None:
     base = v.split(":", 1)[0]
     if base not in {"auto", "cpu", "cuda", "mps"}:
@@ -155,13 +159,23 @@ def validate_params(params: Any, *, key_path: str, file: str | None = None) -> d
     return out
 
 
-def check_consistency(merged: dict[str, Any], *, key_path: str, file: str | None = None) -> None:
-    """Checks across keys of a merged config (e.g. ``min_length <= max_length``)."""
+def check_consistency(
+    merged: dict[str, Any], origin: Mapping[str, int], *, key_path: str, file: str | None = None
+) -> None:
+    """Checks across keys of a merged config, in place.
+
+    ``min_length > max_length``: when ``max_length`` was set at a more specific level than
+    ``min_length`` (say a per-call ``max_length=5`` under the default ``min_length=10``), the
+    more specific value wins and ``min_length`` is lowered to it; set at the same level, the
+    contradiction is the user's and raises.
+    """
     lo, hi = merged.get("min_length"), merged.get("max_length")
-    if lo is not None and hi is not None and lo > hi:
-        raise ConfigError(
-            f"min_length ({lo}) is larger than max_length ({hi}).", key_path=key_path, file=file
-        )
+    if lo is None or hi is None or lo <= hi:
+        return
+    if origin.get("max_length", 0) > origin.get("min_length", 0):
+        merged["min_length"] = hi
+        return
+    raise ConfigError(f"min_length ({lo}) is larger than max_length ({hi}).", key_path=key_path, file=file)
 
 
 def _register_builtin_keys() -> None:
@@ -179,6 +193,13 @@ def _register_builtin_keys() -> None:
         ConfigKey("do_sample", flag, "Force sampling on or off (default: temperature > 0)."),
         ConfigKey("stop", (str, list), "Stop sequence(s).", _string_list),
         ConfigKey("system_prompt", text, "System message for chat models."),
+        ConfigKey(
+            "prompt_template",
+            text,
+            "Instruction for general prompting: {text}, and optionally {context}, {labels}, "
+            "{src_lang}, {tgt_lang}, {description}.",
+            _has_text_placeholder,
+        ),
         ConfigKey("seed", integer, "Random seed for sampling.", at_least(0), nullable=True),
         ConfigKey("max_input_tokens", integer, "Truncate inputs to this many tokens.", greater_than(0)),
         # task parameters
@@ -195,6 +216,8 @@ def _register_builtin_keys() -> None:
         ConfigKey("return_timestamps", flag, "Return segment timestamps (speech)."),
         ConfigKey("language", text, "Spoken language for speech models (None: detect).", nullable=True),
         ConfigKey("task", text, "Speech task.", choices=("transcribe", "translate")),
+        ConfigKey("question", text, "Question about an image, for inputs that carry none (VQA)."),
+        ConfigKey("caption_prompt", text, "Caption instruction (chat models) or caption start (BLIP)."),
         # loading and running
         ConfigKey("device", text, "Where to run the model.", _device),
         ConfigKey(

@@ -182,16 +182,19 @@ def _torch_facts() -> dict[str, Any]:
     return facts
 
 
-def _transformers_facts() -> dict[str, Any]:
+def _transformers_facts(has_cuda: bool) -> dict[str, Any]:
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
-        import transformers
-        from transformers.utils import is_flash_attn_2_available
-    except ImportError:
+        facts: dict[str, Any] = {"transformers_version": version("transformers")}
+    except PackageNotFoundError:
         return {}
-    return {
-        "transformers_version": transformers.__version__,
-        "supports_flash_attention": bool(is_flash_attn_2_available()),
-    }
+    # flash-attention only runs on CUDA: skip importing transformers (seconds) when there is none.
+    if has_cuda:
+        from transformers.utils import is_flash_attn_2_available
+
+        facts["supports_flash_attention"] = bool(is_flash_attn_2_available())
+    return facts
 
 
 def collect_system_info() -> SystemInfo:
@@ -210,7 +213,7 @@ def collect_system_info() -> SystemInfo:
         "ram_available_gb": memory.available / GIB,
     }
     facts.update(_torch_facts())
-    facts.update(_transformers_facts())
+    facts.update(_transformers_facts(bool(facts.get("cuda_devices"))))
     return SystemInfo(**facts)
 
 

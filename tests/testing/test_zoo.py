@@ -440,12 +440,12 @@ def test_half_written_folder_is_rebuilt(tmp_path: Path, monkeypatch: pytest.Monk
     assert json.loads((folder / "config.json").read_text(encoding="utf-8"))["model_type"] == "gpt2"
 
 
-def test_session_cache_is_not_the_user_cache(hfbench_cache: Path) -> None:
+def test_session_zoo_is_not_built_into_the_user_cache(tiny_model: Any) -> None:
     from hfbench.core.paths import cache_dir
 
-    assert cache_dir() == hfbench_cache
+    folder = tiny_model("gpt2")
     if not os.environ.get("HFBENCH_TEST_CACHE"):  # unless a kept test cache was asked for
-        assert not str(hfbench_cache).startswith(str(Path.home() / ".cache"))
+        assert not str(folder).startswith(str(cache_dir()))
 
 
 # --------------------------------------------------------------------------- media

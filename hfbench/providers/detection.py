@@ -1,0 +1,122 @@
+"""Capability detection: from the media, the call's keywords, the prompt, else the architecture.
+
+Answers the seed's "how to best detect required capabilities from input?": a fixed order of
+evidence, strongest first, and every decision carries a human-readable reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hfbench.core.architecture import ModelArchitecture
+from hfbench.core.capability import Capability, primary_capability
+
+# Language names a prompt may use -> the short codes the translation processors take.
+LANGUAGE_CODES: dict[str, str] = {
+    "english": "en",
+    "french": "fr",
+    "german": "de",
+    "spanish": "es",
+    "italian": "it",
+    "portuguese": "pt",
+    "dutch": "nl",
+    "russian": "ru",
+    "chinese": "zh",
+    "japanese": "ja",
+    "korean": "ko",
+    "arabic": "ar",
+    "hindi": "hi",
+    "turkish": "tr",
+    "polish": "pl",
+    "swedish": "sv",
+    "ukrainian": "uk",
+    "czech": "cs",
+    "greek": "el",
+    "romanian": "ro",
+}
+
+_SUMMARIZE = re.compile(r"^\s*(please\s+)?(summari[sz]e|write a summary|give me a summary|tl;?dr)\b", re.I)
+_TRANSLATE = re.compile(
+    r"^\s*(please\s+)?translate\b(?:.*?\bfrom\s+(?P<src>[a-z]+))?.*?\b(?:to|into)\s+(?P<tgt>[a-z]+)",
+    re.I | re.S,
+)
+
+
+@dataclass(frozen=True)
+class CapabilityDetection:
+    """A detected capability, why it was chosen, and parameters read off the request."""
+
+    capability: str
+    reason: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.capability} ({self.reason})"
+
+
+def detect_capability(
+    prompt: str,
+    *,
+    architecture: ModelArchitecture,
+    media_kinds: Sequence[str] = (),
+    kwargs: Mapping[str, Any] | None = None,
+    has_chat_template: bool = False,
+    mask_token: str | None = None,
+) -> CapabilityDetection:
+    """Decide which capability a request asks for.
+
+    Order: media (audio -> speech recognition; image -> image capabilities), keywords
+    (``src_lang``/``tgt_lang`` -> translation, ``labels`` -> zero-shot classification,
+    ``context`` -> question answering), the prompt ("Summarize ...", "Translate ... to X",
+    a mask token on an encoder), else the architecture's primary capability (``chat`` for a
+    generative model whose tokenizer has a chat template).
+    """
+    kwargs = kwargs or {}
+    if "audio" in media_kinds:
+        return CapabilityDetection(Capability.SPEECH_RECOGNITION.value, "the request has audio")
+    if "image" in media_kinds:
+        return _image_capability(prompt, architecture, kwargs)
+    if kwargs.get("src_lang") or kwargs.get("tgt_lang"):
+        return CapabilityDetection(Capability.TRANSLATION.value, "src_lang/tgt_lang were given")
+    if kwargs.get("labels"):
+        return CapabilityDetection(Capability.ZERO_SHOT_CLASSIFICATION.value, "candidate labels were given")
+    if kwargs.get("context"):
+        return CapabilityDetection(Capability.QUESTION_ANSWERING.value, "a context passage was given")
+    if _SUMMARIZE.search(prompt):
+        return CapabilityDetection(Capability.SUMMARIZATION.value, "the prompt asks for a summary")
+    match = _TRANSLATE.search(prompt)
+    if match:
+        params = {}
+        for key, group in (("tgt_lang", "tgt"), ("src_lang", "src")):
+            name = (match.group(group) or "").lower()
+            if name in LANGUAGE_CODES:
+                params[key] = LANGUAGE_CODES[name]
+        return CapabilityDetection(Capability.TRANSLATION.value, "the prompt asks for a translation", params)
+    if mask_token and mask_token in prompt and architecture is ModelArchitecture.ENCODER_ONLY:
+        return CapabilityDetection(Capability.FILL_MASK.value, f"the prompt contains {mask_token}")
+    primary = primary_capability(architecture)
+    generative = architecture in (ModelArchitecture.DECODER_ONLY, ModelArchitecture.MULTIMODAL)
+    if generative and has_chat_template and primary == Capability.TEXT_GENERATION.value:
+        return CapabilityDetection(
+            Capability.CHAT.value, "no other evidence; the tokenizer has a chat template"
+        )
+    return CapabilityDetection(primary, f"no other evidence; the {architecture.value} primary capability")
+
+
+def _image_capability(
+    prompt: str, architecture: ModelArchitecture, kwargs: Mapping[str, Any]
+) -> CapabilityDetection:
+    if architecture is ModelArchitecture.VISION_ENCODER:
+        if kwargs.get("labels"):
+            return CapabilityDetection(
+                Capability.ZERO_SHOT_IMAGE_CLASSIFICATION.value, "an image and candidate labels were given"
+            )
+        return CapabilityDetection(Capability.IMAGE_CLASSIFICATION.value, "the request has an image")
+    if prompt.strip():
+        return CapabilityDetection(
+            Capability.VISUAL_QUESTION_ANSWERING.value, "an image with a question or instruction"
+        )
+    return CapabilityDetection(Capability.IMAGE_CAPTIONING.value, "an image without a prompt")

@@ -1,0 +1,54 @@
+"""The CLI front door: thin commands over the library."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hfbench.cli import main
+
+
+def test_info_prints_hardware_and_size_tier(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "ram" in out and "size tier" in out and "fingerprint" in out
+
+
+def test_info_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["info", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["cpu_threads"] >= 1 and "size_tier" in data
+
+
+def test_config_keys_and_show(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["config", "keys"]) == 0
+    assert "temperature" in capsys.readouterr().out
+    cfg = tmp_path / "hfbench.toml"
+    cfg.write_text("[capabilities.summarization]\nmax_length = 42\n")
+    assert main(["config", "show", "summarize", "--file", str(cfg)]) == 0
+    assert json.loads(capsys.readouterr().out)["max_length"] == 42
+
+
+def test_bad_config_is_one_clear_line_and_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    cfg = tmp_path / "hfbench.toml"
+    cfg.write_text("[base]\ntop_p = 3\n")
+    assert main(["config", "show", "chat", "--file", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert "hfbench: error:" in err and "base.top_p" in err and str(cfg) in err
+
+
+def test_detect_a_local_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "whisper"}))
+    assert main(["detect", str(tmp_path)]) == 0
+    assert "speech" in capsys.readouterr().out
+
+
+def test_console_script_help_runs() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "hfbench", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "info" in out.stdout and "models" in out.stdout
