@@ -108,6 +108,15 @@ class ModelLoader:
     def refine_capabilities(self, loaded: LoadedModel, capabilities: ModelCapabilities) -> None:
         """Adjust the architecture's capabilities to this checkpoint (e.g. drop a missing head)."""
 
+    def unservable_error(
+        self, loaded: LoadedModel, capability: str, capabilities: ModelCapabilities
+    ) -> UnsupportedCapabilityError:
+        """The error for a capability ``refine_capabilities`` dropped (override to say what to do)."""
+        return UnsupportedCapabilityError(
+            f"{loaded.model_name} ({type(loaded.model).__name__}) cannot serve {capability!r}; "
+            f"this checkpoint serves: {', '.join(capabilities.names()) or 'nothing'}."
+        )
+
 
 def hub_kwargs(config: Mapping[str, Any]) -> dict[str, Any]:
     """The Hub-related ``from_pretrained`` options (for tokenizers and processors)."""
@@ -330,6 +339,10 @@ class BasePipeline:
     def _get_capability_processor(self, capability: str) -> CapabilityProcessor:
         if capability in self._processors:
             return self._processors[capability]
+        if self.is_loaded and capability not in {c.name for c in self.capabilities}:
+            # refine_capabilities dropped it: the checkpoint lacks the head (never run a random one)
+            loader = self._get_architecture_loader()
+            raise loader.unservable_error(self.loaded, capability, self.capabilities)
         cls = processor_class(self.architecture, capability)
         if cls is None:
             general = processor_class(self.architecture, Capability.GENERAL.value)

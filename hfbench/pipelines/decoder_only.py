@@ -1,14 +1,42 @@
-"""DecoderOnlyPipeline: loader and pipeline for DECODER_ONLY models (processors live in pipelines/processors/)."""
+"""DecoderOnlyPipeline: causal LMs (GPT-2, Llama, Gemma ...).
+
+Text generation and chat run ``generate()``; any other text capability without a dedicated
+processor runs as an instruction prompt (``GeneralProcessor``). Processors live in
+``pipelines/processors/``.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from hfbench.core.architecture import ModelArchitecture
-from hfbench.pipelines.base import BasePipeline, ModelLoader
+from hfbench.pipelines.base import BasePipeline
+from hfbench.pipelines.processors import (  # noqa: F401 - importing registers the text processors
+    classification,
+    embeddings,
+    general,
+    question_answering,
+    text_generation,
+)
 from hfbench.pipelines.registry import register_pipeline
+from hfbench.pipelines.text_loading import TextModelLoader
 
 
-class DecoderOnlyLoader(ModelLoader):
-    """Loads DECODER_ONLY models (to be completed)."""
+class DecoderOnlyLoader(TextModelLoader):
+    """Loads causal LMs (``AutoModelForCausalLM``), or a decoder classifier by its head.
+
+    The tokenizer pads on the LEFT, so every row of a batch ends where generation starts, and
+    truncates on the left, so an over-long prompt keeps its end (the part next to the answer).
+    """
+
+    architecture = ModelArchitecture.DECODER_ONLY
+    padding_side = "left"
+
+    def load_processor(self, model_name: str, config: Any) -> tuple[Any, Any]:
+        """The tokenizer, padding and truncating on the left; pad token = eos when it has none."""
+        tokenizer, processor = super().load_processor(model_name, config)
+        tokenizer.truncation_side = "left"
+        return tokenizer, processor
 
 
 @register_pipeline(ModelArchitecture.DECODER_ONLY)

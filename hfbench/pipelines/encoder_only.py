@@ -1,19 +1,35 @@
-"""EncoderOnlyPipeline: loader and pipeline for ENCODER_ONLY models (processors live in pipelines/processors/)."""
+"""EncoderOnlyPipeline: BERT-like encoders; every capability is served by a checkpoint head.
+
+The head comes from the checkpoint (``config.architectures``): ``ForMaskedLM`` serves fill-mask,
+``ForSequenceClassification`` text classification (and zero-shot when its labels are NLI labels),
+``ForQuestionAnswering`` extractive question answering; every encoder serves embeddings through
+its base model. Processors live in ``pipelines/processors/``.
+"""
 
 from __future__ import annotations
 
 from hfbench.core.architecture import ModelArchitecture
-from hfbench.pipelines.base import BasePipeline, ModelLoader
+from hfbench.pipelines.base import BasePipeline
+from hfbench.pipelines.processors import (  # noqa: F401 - importing registers the text processors
+    classification,
+    embeddings,
+    fill_mask,
+    question_answering,
+)
 from hfbench.pipelines.registry import register_pipeline
+from hfbench.pipelines.text_loading import TextModelLoader
 
 
-class EncoderOnlyLoader(ModelLoader):
-    """Loads ENCODER_ONLY models (to be completed)."""
+class EncoderOnlyLoader(TextModelLoader):
+    """Loads encoders by their head (bare ``BertModel`` -> ``AutoModel``); pads on the right."""
+
+    architecture = ModelArchitecture.ENCODER_ONLY
+    padding_side = "right"
 
 
 @register_pipeline(ModelArchitecture.ENCODER_ONLY)
 class EncoderOnlyPipeline(BasePipeline):
-    """Pipeline for ENCODER_ONLY models."""
+    """Pipeline for ENCODER_ONLY models (BERT, RoBERTa, MiniLM ...)."""
 
     architecture_type = ModelArchitecture.ENCODER_ONLY
     loader_class = EncoderOnlyLoader

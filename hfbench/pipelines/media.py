@@ -62,7 +62,8 @@ class MediaInput:
     def audio(cls, value: Any, *, sampling_rate: int | None = None, prompt: str | None = None) -> MediaInput:
         """Audio from a path (wav/flac/ogg) or a 1-D/2-D numpy array with its ``sampling_rate``.
 
-        Multi-channel audio is averaged to mono; samples become float32.
+        Multi-channel audio is averaged to mono; samples become float32 (integer PCM, e.g.
+        int16, is scaled to [-1, 1)).
 
         Raises:
             MediaInputError: a missing or unreadable file, a missing rate, or a wrong type.
@@ -187,17 +188,34 @@ def _load_audio(value: Any, sampling_rate: int | None) -> tuple[np.ndarray, int,
     elif isinstance(value, np.ndarray):
         if sampling_rate is None:
             raise MediaInputError("Audio samples need their sampling_rate (e.g. 16000).")
-        array = value
+        array = _pcm_to_float(value)
     else:
         raise MediaInputError(f"Audio must be a file path or a numpy array, got {type(value).__name__}.")
-    if not isinstance(sampling_rate, int) or sampling_rate <= 0:
+    if isinstance(sampling_rate, np.integer):
+        sampling_rate = int(sampling_rate)
+    if not isinstance(sampling_rate, int) or isinstance(sampling_rate, bool) or sampling_rate <= 0:
         raise MediaInputError(f"sampling_rate must be a positive int, got {sampling_rate!r}.")
     if array.ndim == 2:
         # soundfile gives frames × channels; a channels-first array is the other way round.
         array = array.mean(axis=1) if array.shape[0] > array.shape[1] else array.mean(axis=0)
     if array.ndim != 1 or array.size == 0:
         raise MediaInputError(f"Audio must be a non-empty 1-D or 2-D array, got shape {array.shape}.")
+    if not np.isfinite(array).all():
+        raise MediaInputError("Audio samples must be finite numbers; found NaN or infinity.")
     return array.astype(np.float32, copy=False), sampling_rate, source
+
+
+def _pcm_to_float(array: np.ndarray) -> np.ndarray:
+    """Integer PCM samples scaled to [-1, 1) (int16 / 32768, uint8 centred on 128); floats as they are."""
+    import numpy as np
+
+    if np.issubdtype(array.dtype, np.integer):
+        half = float(2 ** (8 * array.dtype.itemsize - 1))
+        offset = half if np.issubdtype(array.dtype, np.unsignedinteger) else 0.0
+        return (array.astype(np.float64) - offset) / half
+    if not np.issubdtype(array.dtype, np.floating):
+        raise MediaInputError(f"Audio samples must be integers or floats, got dtype {array.dtype}.")
+    return array
 
 
 def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:

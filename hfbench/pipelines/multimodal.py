@@ -1,19 +1,78 @@
-"""MultimodalPipeline: loader and pipeline for MULTIMODAL models (processors live in pipelines/processors/)."""
+"""MultimodalPipeline: image + text models (LLaVA-style chat models, BLIP, BLIP VQA, ViLT).
+Processors live in ``pipelines/processors/multimodal.py``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from hfbench.core.architecture import ModelArchitecture
-from hfbench.pipelines.base import BasePipeline, ModelLoader
+from hfbench.core.capability import Capability
+from hfbench.core.model_source import resolve_model_source
+from hfbench.pipelines.base import BasePipeline, LoadedModel, hub_kwargs
+from hfbench.pipelines.heads import Head, HeadLoader, choose_head
+from hfbench.pipelines.loading import call_transformers
+from hfbench.pipelines.processors import multimodal as _processors
 from hfbench.pipelines.registry import register_pipeline
 
+_CAPTION = Capability.IMAGE_CAPTIONING.value
+_VQA = Capability.VISUAL_QUESTION_ANSWERING.value
+_TEXT = (Capability.TEXT_GENERATION.value, Capability.CHAT.value, Capability.GENERAL.value)
 
-class MultimodalLoader(ModelLoader):
-    """Loads MULTIMODAL models (to be completed)."""
+MULTIMODAL_HEADS: tuple[Head, ...] = (
+    # LlavaForConditionalGeneration, BlipForConditionalGeneration, Blip2..., Qwen2VL...: generate
+    # text from an image and a prompt. What each checkpoint can be asked is narrowed below.
+    Head(
+        "MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES",
+        "AutoModelForImageTextToText",
+        (_CAPTION, _VQA, *_TEXT),
+    ),
+    # BlipForQuestionAnswering (generates answers), ViltForQuestionAnswering (picks one of its labels).
+    Head("MODEL_FOR_VISUAL_QUESTION_ANSWERING_MAPPING_NAMES", "AutoModelForVisualQuestionAnswering", (_VQA,)),
+)
+
+
+class MultimodalLoader(HeadLoader):
+    """Loads image-text models with the Auto class of the checkpoint's head (``MULTIMODAL_HEADS``)."""
+
+    heads = MULTIMODAL_HEADS
+
+    def load_processor(self, model_name: str, config: Mapping[str, Any]) -> tuple[Any, Any]:
+        """``(tokenizer, AutoProcessor)``; generative heads pad prompts on the left."""
+        from transformers import AutoProcessor
+
+        source = resolve_model_source(model_name)
+        kwargs = hub_kwargs(config)
+        processor = call_transformers(
+            "processor", model_name, lambda: AutoProcessor.from_pretrained(source, **kwargs)
+        )
+        tokenizer = getattr(processor, "tokenizer", None)
+        hf_config = self.load_config(model_name, config)
+        if tokenizer is not None and choose_head(hf_config, self.heads) is MULTIMODAL_HEADS[0]:
+            # Batched generation continues every prompt from its last token.
+            tokenizer.padding_side = "left"
+        return tokenizer, processor
+
+    def served_capabilities(self, loaded: LoadedModel) -> set[str] | None:
+        """A generative head serves chat and text generation only when it has a chat template
+        (LLaVA-style models; BLIP needs an image and has no turns), and visual questions only
+        with a chat template or a known question format (``NO_TEMPLATE_VQA_PROMPTS``)."""
+        head = self.head_of(loaded)
+        if head is None:
+            return None
+        if head is not MULTIMODAL_HEADS[0]:
+            return set(head.capabilities)
+        if _processors.chat_template_of(loaded.processor, loaded.tokenizer):
+            return set(head.capabilities)
+        served = {_CAPTION}
+        if loaded.hf_config.model_type in _processors.NO_TEMPLATE_VQA_PROMPTS:
+            served.add(_VQA)
+        return served
 
 
 @register_pipeline(ModelArchitecture.MULTIMODAL)
 class MultimodalPipeline(BasePipeline):
-    """Pipeline for MULTIMODAL models."""
+    """Pipeline for image-text models: captioning, visual questions, and chat with or without an image."""
 
     architecture_type = ModelArchitecture.MULTIMODAL
     loader_class = MultimodalLoader

@@ -1,19 +1,52 @@
-"""SpeechPipeline: loader and pipeline for SPEECH models (processors live in pipelines/processors/)."""
+"""SpeechPipeline: speech recognition with sequence-to-sequence models (Whisper, Speech2Text) and CTC
+models (wav2vec 2.0, HuBERT). Processors live in ``pipelines/processors/speech.py``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from hfbench.core.architecture import ModelArchitecture
-from hfbench.pipelines.base import BasePipeline, ModelLoader
+from hfbench.core.capability import Capability
+from hfbench.core.model_source import resolve_model_source
+from hfbench.pipelines.base import BasePipeline, hub_kwargs
+from hfbench.pipelines.heads import Head, HeadLoader
+from hfbench.pipelines.loading import call_transformers
+from hfbench.pipelines.processors import speech as _processors  # noqa: F401  (registers them)
 from hfbench.pipelines.registry import register_pipeline
 
+_ASR = Capability.SPEECH_RECOGNITION.value
 
-class SpeechLoader(ModelLoader):
-    """Loads SPEECH models (to be completed)."""
+SPEECH_HEADS: tuple[Head, ...] = (
+    # WhisperForConditionalGeneration, Speech2TextForConditionalGeneration: an audio encoder and a
+    # text decoder that generates the transcript.
+    Head("MODEL_FOR_SPEECH_SEQ_2_SEQ_MAPPING_NAMES", "AutoModelForSpeechSeq2Seq", (_ASR,)),
+    # Wav2Vec2ForCTC, HubertForCTC: one label per audio frame, decoded greedily. A checkpoint without
+    # a trained CTC layer (e.g. Wav2Vec2ForPreTraining) is refused rather than given a random one.
+    Head("MODEL_FOR_CTC_MAPPING_NAMES", "AutoModelForCTC", (_ASR,)),
+)
+
+
+class SpeechLoader(HeadLoader):
+    """Loads speech models with the Auto class of the checkpoint's head (see ``SPEECH_HEADS``)."""
+
+    heads = SPEECH_HEADS
+
+    def load_processor(self, model_name: str, config: Mapping[str, Any]) -> tuple[Any, Any]:
+        """``(tokenizer, AutoProcessor)``: the processor holds the feature extractor and tokenizer."""
+        from transformers import AutoProcessor
+
+        source = resolve_model_source(model_name)
+        kwargs = hub_kwargs(config)
+        processor = call_transformers(
+            "processor", model_name, lambda: AutoProcessor.from_pretrained(source, **kwargs)
+        )
+        return getattr(processor, "tokenizer", None), processor
 
 
 @register_pipeline(ModelArchitecture.SPEECH)
 class SpeechPipeline(BasePipeline):
-    """Pipeline for SPEECH models."""
+    """Pipeline for speech models: speech recognition, long audio in windows."""
 
     architecture_type = ModelArchitecture.SPEECH
     loader_class = SpeechLoader

@@ -91,7 +91,7 @@ def test_can_handle_rejects_typos_instead_of_answering_false() -> None:
 
 def test_get_config_returns_real_defaults_with_inheritance() -> None:
     caps = ModelCapabilities(A.ENCODER_DECODER)
-    assert caps.get_config("summarization") == {"min_length": 10, "max_length": 128}
+    assert caps.get_config("summarization") == {"min_length": 10, "max_length": 128, "temperature": 0.0}
     assert caps.get_config("translate")["tgt_lang"] == "fr"
     assert capability_lineage("chat") == ["text-generation", "chat"]
 

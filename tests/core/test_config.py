@@ -149,7 +149,9 @@ max_tokens = 64
     )
     cfg = ModelConfig.from_file(path)
     merged = cfg.get_merged_config("summarization")
-    assert merged["temperature"] == 0.2 and merged["max_length"] == 80 and merged["max_tokens"] == 64
+    assert merged["max_length"] == 80 and merged["max_tokens"] == 64
+    assert merged["temperature"] == 0.0  # summaries decode greedily unless the capability says otherwise
+    assert cfg.get_merged_config("text-generation")["temperature"] == 0.2
     assert merged["top_p"] == 1.0  # base defaults still fill what the file leaves out
     for suffix in (".toml", ".json"):
         saved = cfg.save(tmp_path / f"copy{suffix}")

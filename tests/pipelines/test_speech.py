@@ -1,0 +1,384 @@
+"""SpeechPipeline on tiny models: Whisper (seq2seq), wav2vec 2.0 and HuBERT (CTC); long-audio windows."""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import json
+import shutil
+import weakref
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from hfbench.core.architecture import ModelArchitecture
+from hfbench.core.errors import (
+    ConfigError,
+    MediaInputError,
+    PipelineNotLoadedError,
+    UnsupportedCapabilityError,
+)
+from hfbench.pipelines import pipeline_for
+from hfbench.pipelines.media import MediaInput
+from hfbench.pipelines.processors.speech import plan_windows
+from hfbench.pipelines.results import TranscriptResult
+from hfbench.pipelines.speech import SpeechPipeline
+from hfbench.testing import synthetic_audio, synthetic_image
+
+RATE = 16000
+SHORT_WINDOW_S = 3
+SHORT: dict[str, Any] = {"max_tokens": 4}  # random tiny decoders never stop on their own
+
+
+def audio(seconds: float, seed: int = 0, rate: int = RATE) -> MediaInput:
+    return MediaInput.audio(synthetic_audio(seconds, sampling_rate=rate, seed=seed), sampling_rate=rate)
+
+
+def ctc_frames(pipe: SpeechPipeline, num_samples: int) -> int:
+    """Output frames of a CTC model for ``num_samples`` (tiny models: 80 samples a frame)."""
+    return int(pipe.loaded.model._get_feat_extract_output_lengths(num_samples))
+
+
+def transcript(result: object) -> TranscriptResult:
+    assert isinstance(result, TranscriptResult)
+    return result
+
+
+# ---- extra tiny checkpoints ------------------------------------------------------------------
+
+
+def _copy_with_config(source: Path, dest: Path, edit: Callable[[dict[str, object]], None], name: str) -> Path:
+    shutil.copytree(source, dest, dirs_exist_ok=True)
+    path = dest / name
+    data = json.loads(path.read_text())
+    edit(data)
+    path.write_text(json.dumps(data))
+    return dest
+
+
+@pytest.fixture(scope="module")
+def tiny_hubert(tmp_path_factory: pytest.TempPathFactory, tiny_wav2vec2: Path) -> Path:
+    """A tiny HubertForCTC with the wav2vec 2.0 zoo model's sizes and processor."""
+    import torch
+    from transformers import AutoProcessor, HubertConfig, HubertForCTC, Wav2Vec2Config
+
+    dest = tmp_path_factory.mktemp("hubert")
+    sizes = Wav2Vec2Config.from_pretrained(tiny_wav2vec2).to_dict()
+    for key in ("model_type", "architectures", "transformers_version"):
+        sizes.pop(key, None)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        HubertForCTC(HubertConfig(**sizes)).save_pretrained(dest)
+    AutoProcessor.from_pretrained(tiny_wav2vec2).save_pretrained(dest)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def tiny_short_whisper(tmp_path_factory: pytest.TempPathFactory, tiny_whisper: Path) -> Path:
+    """The zoo's tiny Whisper with a 3 s input window instead of 30 s (ten times less to compute)."""
+    import torch
+    from transformers import (
+        AutoTokenizer,
+        GenerationConfig,
+        WhisperConfig,
+        WhisperFeatureExtractor,
+        WhisperForConditionalGeneration,
+        WhisperProcessor,
+    )
+
+    dest = tmp_path_factory.mktemp("whisper-3s")
+    config = WhisperConfig.from_pretrained(tiny_whisper)
+    config.max_source_positions = SHORT_WINDOW_S * 50  # two mel frames per encoder position
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = WhisperForConditionalGeneration(config)
+    model.generation_config = GenerationConfig.from_pretrained(tiny_whisper)
+    model.save_pretrained(dest)
+    extractor = WhisperFeatureExtractor(feature_size=config.num_mel_bins, chunk_length=SHORT_WINDOW_S)
+    WhisperProcessor(extractor, AutoTokenizer.from_pretrained(tiny_whisper)).save_pretrained(dest)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def whisper(tiny_whisper: Path) -> SpeechPipeline:
+    """The zoo's tiny Whisper: 30 s windows, like the real ones."""
+    pipe = pipeline_for(str(tiny_whisper))
+    assert isinstance(pipe, SpeechPipeline)
+    return pipe.load()  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="module")
+def short_whisper(tiny_short_whisper: Path) -> SpeechPipeline:
+    return SpeechPipeline().load(str(tiny_short_whisper))  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="module")
+def wav2vec2(tiny_wav2vec2: Path) -> SpeechPipeline:
+    return SpeechPipeline().load(str(tiny_wav2vec2))  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="module")
+def hubert(tiny_hubert: Path) -> SpeechPipeline:
+    return SpeechPipeline().load(str(tiny_hubert))  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="module")
+def english_whisper(tmp_path_factory: pytest.TempPathFactory, tiny_short_whisper: Path) -> SpeechPipeline:
+    """The short tiny Whisper marked English-only, like the ``*.en`` checkpoints."""
+    folder = _copy_with_config(
+        tiny_short_whisper,
+        tmp_path_factory.mktemp("whisper-en"),
+        lambda data: data.update(is_multilingual=False),
+        "generation_config.json",
+    )
+    return SpeechPipeline().load(str(folder))  # type: ignore[return-value]
+
+
+# ---- loading ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fixture", "model_class"),
+    [
+        ("whisper", "WhisperForConditionalGeneration"),
+        ("wav2vec2", "Wav2Vec2ForCTC"),
+        ("hubert", "HubertForCTC"),
+    ],
+)
+def test_loader_picks_seq2seq_or_ctc_from_the_checkpoint(
+    request: pytest.FixtureRequest, fixture: str, model_class: str
+) -> None:
+    pipe: SpeechPipeline = request.getfixturevalue(fixture)
+    assert pipe.architecture is ModelArchitecture.SPEECH
+    assert type(pipe.loaded.model).__name__ == model_class
+    assert type(pipe.loaded.processor).__name__.endswith("Processor")
+    assert pipe.loaded.tokenizer is pipe.loaded.processor.tokenizer
+    assert pipe.capabilities.names() == ["speech-recognition"]
+
+
+def test_a_checkpoint_without_a_ctc_head_is_refused_not_given_a_random_one(
+    tmp_path: Path, tiny_wav2vec2: Path
+) -> None:
+    folder = _copy_with_config(
+        tiny_wav2vec2, tmp_path, lambda d: d.update(architectures=["Wav2Vec2ForPreTraining"]), "config.json"
+    )
+    with pytest.raises(UnsupportedCapabilityError, match="Wav2Vec2ForPreTraining"):
+        SpeechPipeline().load(str(folder))
+
+
+# ---- windows ---------------------------------------------------------------------------------
+
+
+def test_audio_shorter_than_a_window_is_one_span() -> None:
+    assert plan_windows(np.ones(RATE * 5, dtype=np.float32), RATE, 30.0) == [(0, RATE * 5)]
+
+
+def test_long_audio_is_cut_into_consecutive_spans_no_longer_than_a_window() -> None:
+    samples = synthetic_audio(70.0)
+    spans = plan_windows(samples, RATE, 30.0)
+    assert len(spans) == 3
+    assert spans[0][0] == 0 and spans[-1][1] == len(samples)
+    for (_, end), (start, _) in itertools.pairwise(spans):
+        assert end == start
+    assert all(0 < end - start <= 30 * RATE for start, end in spans)
+
+
+def test_cuts_fall_in_a_pause_near_the_window_end() -> None:
+    rng = np.random.default_rng(0)
+    samples = rng.uniform(-0.5, 0.5, size=RATE * 50).astype(np.float32)
+    samples[int(28.6 * RATE) : int(28.8 * RATE)] = 0.0  # a pause 1.3 s before the 30 s mark
+    (first_start, first_end), _ = plan_windows(samples, RATE, 30.0)
+    assert first_start == 0
+    assert 28.6 * RATE <= first_end <= 28.8 * RATE
+
+
+# ---- Whisper (sequence to sequence) -----------------------------------------------------------
+
+
+def test_whisper_transcribes_a_short_clip_without_chunks(short_whisper: SpeechPipeline) -> None:
+    result = transcript(short_whisper.process([audio(2.0)], **SHORT)[0])
+    assert result.text and result.capability == "speech-recognition"
+    assert result.chunks == []
+    assert (result.input_tokens, result.input_unit) == (100, "frames")  # 50 encoder frames a second
+    assert 0 < result.output_tokens <= SHORT["max_tokens"]
+    assert result.extra["audio_s"] == 2.0 and result.extra["windows"] == 1
+
+
+def test_whisper_splits_70_seconds_into_three_timed_chunks(whisper: SpeechPipeline) -> None:
+    result = transcript(whisper.process([audio(70.0)], chunk_length_s=30.0, language="en", **SHORT)[0])
+    assert len(result.chunks) == 3
+    starts = [c.start_s for c in result.chunks]
+    assert starts[0] == 0.0 and starts == sorted(starts)
+    assert all(25.0 < c.end_s - c.start_s <= 30.0 for c in result.chunks[:2])
+    assert all(a.end_s == b.start_s for a, b in zip(result.chunks, result.chunks[1:], strict=False))
+    assert result.chunks[-1].end_s == 70.0
+    assert result.text == " ".join(c.text for c in result.chunks)
+    assert 3500 <= result.input_tokens <= 3503  # 50 a second, a partial frame per window rounded up
+    assert 0 < result.output_tokens <= 3 * SHORT["max_tokens"]
+    assert result.extra["windows"] == 3
+
+
+def test_windows_never_exceed_the_models_input_window(short_whisper: SpeechPipeline) -> None:
+    result = transcript(short_whisper.process([audio(7.0)], chunk_length_s=30.0, **SHORT)[0])
+    assert len(result.chunks) == 3
+    assert all(c.end_s - c.start_s <= SHORT_WINDOW_S for c in result.chunks)
+    shorter = transcript(short_whisper.process([audio(7.0)], chunk_length_s=1.0, **SHORT)[0])
+    assert len(shorter.chunks) >= 7 and all(c.end_s - c.start_s <= 1.0 for c in shorter.chunks)
+
+
+def test_audio_at_another_rate_is_resampled_to_the_feature_extractors(short_whisper: SpeechPipeline) -> None:
+    at_8k = transcript(short_whisper.process([audio(2.0, rate=8000)], **SHORT)[0])
+    at_44k = transcript(short_whisper.process([audio(2.0, rate=44100)], **SHORT)[0])
+    assert at_8k.extra["audio_s"] == at_44k.extra["audio_s"] == 2.0
+    assert at_8k.input_tokens == at_44k.input_tokens == 100
+
+
+def test_int16_audio_transcribes_like_the_same_float_audio(short_whisper: SpeechPipeline) -> None:
+    samples = synthetic_audio(1.0)
+    pcm = np.round(samples * 32767).astype(np.int16)
+    as_float = transcript(short_whisper.process([MediaInput.audio(samples, sampling_rate=RATE)], **SHORT)[0])
+    as_int = transcript(short_whisper.process([MediaInput.audio(pcm, sampling_rate=RATE)], **SHORT)[0])
+    assert as_int.text == as_float.text
+
+
+def test_whisper_batches_come_back_in_input_order(short_whisper: SpeechPipeline) -> None:
+    items = [audio(seconds, seed=i) for i, seconds in enumerate([1.0, 2.5, 0.5, 7.0])]
+    batched = [transcript(r) for r in short_whisper.process(items, batch_size=3, **SHORT)]
+    assert [r.extra["audio_s"] for r in batched] == [1.0, 2.5, 0.5, 7.0]
+    assert [r.extra["windows"] for r in batched] == [1, 1, 1, 3]
+    single = [transcript(short_whisper.process([item], batch_size=1, **SHORT)[0]) for item in items]
+    assert [r.text for r in batched] == [r.text for r in single]
+    assert [r.input_tokens for r in batched] == [r.input_tokens for r in single]
+    assert [r.input_tokens for r in batched][:3] == [50, 125, 25]
+
+
+def test_multilingual_whisper_takes_language_and_task(short_whisper: SpeechPipeline) -> None:
+    result = transcript(short_whisper.process([audio(1.0)], language="fr", task="translate", **SHORT)[0])
+    assert result.language == "fr"
+    assert transcript(short_whisper.process([audio(1.0)], **SHORT)[0]).language is None  # detected
+
+
+def test_english_only_whisper_refuses_other_languages_and_translation(
+    english_whisper: SpeechPipeline,
+) -> None:
+    assert transcript(english_whisper.process([audio(1.0)], language="en", **SHORT)[0]).language == "en"
+    assert transcript(english_whisper.process([audio(1.0)], **SHORT)[0]).language == "en"
+    with pytest.raises(ConfigError, match=r"English-only.*language='fr'") as err:
+        english_whisper.process([audio(1.0)], language="fr")
+    assert err.value.key_path == "language"
+    with pytest.raises(ConfigError, match="cannot translate"):
+        english_whisper.process([audio(1.0)], task="translate")
+
+
+def test_silent_windows_are_not_transcribed(short_whisper: SpeechPipeline) -> None:
+    samples = np.concatenate([synthetic_audio(2.0), np.zeros(RATE * 4, dtype=np.float32)])
+    result = transcript(short_whisper.process([MediaInput.audio(samples, sampling_rate=RATE)], **SHORT)[0])
+    assert [c.text != "" for c in result.chunks] == [True, False, False]
+    assert result.extra["skipped_silent_windows"] == 2
+    assert result.input_tokens < 6 * 50  # only the audible window was read
+    silence = MediaInput.audio(np.zeros(RATE, dtype=np.float32), sampling_rate=RATE)
+    quiet = transcript(short_whisper.process([silence], **SHORT)[0])
+    assert (quiet.text, quiet.output_tokens, quiet.input_tokens) == ("", 0, 0)
+
+
+def test_whisper_streams_the_same_text_window_by_window(short_whisper: SpeechPipeline) -> None:
+    item = audio(7.0)
+    pieces = list(short_whisper.stream(item, **SHORT))
+    assert len(pieces) == 3
+    result = transcript(short_whisper.process([item], **SHORT)[0])
+    assert "".join(pieces) == result.text
+
+
+def test_max_tokens_bounds_each_window(short_whisper: SpeechPipeline) -> None:
+    result = transcript(short_whisper.process([audio(1.0)], max_tokens=2)[0])
+    assert 0 < result.output_tokens <= 2
+
+
+def test_whisper_timestamps_stay_inside_their_windows(short_whisper: SpeechPipeline) -> None:
+    result = transcript(short_whisper.process([audio(5.0)], return_timestamps=True, **SHORT)[0])
+    assert result.chunks
+    windows = plan_windows(synthetic_audio(5.0), RATE, SHORT_WINDOW_S)
+    bounds = [(start / RATE, end / RATE) for start, end in windows]
+    for chunk in result.chunks:
+        assert any(lo - 1e-3 <= chunk.start_s <= chunk.end_s <= hi + 1e-3 for lo, hi in bounds)
+
+
+# ---- CTC (wav2vec 2.0, HuBERT) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fixture", ["wav2vec2", "hubert"])
+def test_ctc_greedy_decoding_gives_text_and_frame_counts(
+    request: pytest.FixtureRequest, fixture: str
+) -> None:
+    pipe: SpeechPipeline = request.getfixturevalue(fixture)
+    result = transcript(pipe.process([audio(1.0)])[0])
+    assert result.text and "<" not in result.text  # special tokens are not part of the text
+    assert result.input_unit == "frames"
+    assert result.input_tokens == ctc_frames(pipe, RATE)
+    assert 0 < result.output_tokens <= result.input_tokens
+
+
+def test_ctc_decoding_is_the_collapsed_argmax_of_the_logits(wav2vec2: SpeechPipeline) -> None:
+    import itertools
+
+    import torch
+
+    samples = synthetic_audio(1.0)
+    result = transcript(wav2vec2.process([MediaInput.audio(samples, sampling_rate=RATE)])[0])
+    inputs = wav2vec2.loaded.processor(samples, sampling_rate=RATE, return_tensors="pt")
+    with torch.inference_mode():
+        ids = wav2vec2.loaded.model(**inputs).logits.argmax(-1)[0].tolist()
+    tokenizer = wav2vec2.loaded.tokenizer
+    collapsed = [t for t, _ in itertools.groupby(ids) if t not in set(tokenizer.all_special_ids)]
+    assert result.output_tokens == len(collapsed)
+    assert result.text == tokenizer.decode(ids, skip_special_tokens=True).strip()
+
+
+def test_ctc_long_audio_is_chunked_with_time_spans(wav2vec2: SpeechPipeline) -> None:
+    result = transcript(wav2vec2.process([audio(7.0)], chunk_length_s=3.0)[0])
+    assert len(result.chunks) == 3
+    assert [c.start_s for c in result.chunks] == sorted(c.start_s for c in result.chunks)
+    assert result.chunks[0].start_s == 0.0 and result.chunks[-1].end_s == 7.0
+    assert result.text == " ".join(c.text for c in result.chunks if c.text)
+
+
+def test_ctc_word_timestamps_fall_inside_the_clip(wav2vec2: SpeechPipeline) -> None:
+    result = transcript(wav2vec2.process([audio(2.0)], return_timestamps=True)[0])
+    assert result.chunks
+    for chunk in result.chunks:
+        assert 0.0 <= chunk.start_s <= chunk.end_s <= 2.0
+    assert [c.start_s for c in result.chunks] == sorted(c.start_s for c in result.chunks)
+
+
+def test_ctc_batches_come_back_in_input_order(hubert: SpeechPipeline) -> None:
+    items = [audio(seconds, seed=i) for i, seconds in enumerate([0.5, 2.0, 1.0])]
+    results = [transcript(r) for r in hubert.process(items, batch_size=3)]
+    assert [r.extra["audio_s"] for r in results] == [0.5, 2.0, 1.0]
+    # Padding frames of the shorter clips in the batch are not counted.
+    assert [r.input_tokens for r in results] == [ctc_frames(hubert, int(s * RATE)) for s in (0.5, 2.0, 1.0)]
+
+
+# ---- inputs and lifecycle --------------------------------------------------------------------
+
+
+def test_text_or_image_inputs_are_media_errors(whisper: SpeechPipeline) -> None:
+    with pytest.raises(MediaInputError, match="takes audio inputs, got text"):
+        whisper.process(["hello"])
+    with pytest.raises(MediaInputError, match="takes audio inputs, got image"):
+        whisper.process([MediaInput.image(synthetic_image())])
+
+
+def test_unload_drops_the_model_and_processing_then_needs_a_load(tiny_wav2vec2: Path) -> None:
+    pipe = SpeechPipeline().load(str(tiny_wav2vec2))
+    pipe.process([audio(0.5)])
+    model_ref = weakref.ref(pipe.loaded.model)
+    processor_ref = weakref.ref(pipe.loaded.processor)
+    pipe.unload()
+    gc.collect()
+    assert not pipe.is_loaded
+    assert model_ref() is None and processor_ref() is None
+    with pytest.raises(PipelineNotLoadedError):
+        pipe.process([audio(0.5)])

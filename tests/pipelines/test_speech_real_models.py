@@ -1,0 +1,146 @@
+"""Real Whisper checkpoints (embedded, no Hub) on a spoken sentence: quality, resampling, long audio.
+
+The fixture is espeak-ng saying "the quick brown fox jumps over the lazy dog" (16 kHz mono).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from hfbench.core.errors import HFBenchError
+from hfbench.pipelines.media import MediaInput, resample
+from hfbench.pipelines.results import TranscriptResult
+from hfbench.pipelines.speech import SpeechPipeline
+
+pytestmark = [pytest.mark.real_model, pytest.mark.slow]
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "quick_brown_fox.wav"
+REFERENCE = "the quick brown fox jumps over the lazy dog"
+MAX_WER = 0.3
+CHUNK_MAX_WER = 0.5
+"""A window on its own: tiny.en turns "brown fox jumps" into "roundfark stump" when the sentence starts
+10 ms later in its window (WER 0.33), so single windows only have to be recognisably the sentence."""
+MODELS = ["whisper-tiny.en", "whisper-base"]
+
+
+def normalise(text: str) -> str:
+    """Lower case, punctuation dropped, single spaces: what WER is computed on."""
+    return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split())
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    jiwer = pytest.importorskip("jiwer")
+    return float(jiwer.wer(normalise(reference), normalise(hypothesis)))
+
+
+def transcript(result: object) -> TranscriptResult:
+    assert isinstance(result, TranscriptResult)
+    return result
+
+
+@pytest.fixture(scope="module")
+def sentence() -> tuple[np.ndarray, int]:
+    if not FIXTURE.is_file():
+        pytest.skip(f"{FIXTURE} is not there yet")
+    samples, rate = sf.read(FIXTURE, dtype="float32")
+    return samples, int(rate)
+
+
+@pytest.fixture(scope="module", params=MODELS)
+def whisper(request: pytest.FixtureRequest) -> SpeechPipeline:
+    name = f"embedded:{request.param}"
+    try:
+        from hfbench.core.model_source import resolve_model_source
+
+        resolve_model_source(name)
+    except (HFBenchError, ImportError) as exc:
+        pytest.skip(f"{name} is not available here: {exc}")
+    return SpeechPipeline().load(name)  # type: ignore[return-value]
+
+
+def test_transcribes_the_sentence_from_the_wav_file(whisper: SpeechPipeline) -> None:
+    result = transcript(whisper.process([MediaInput.audio(FIXTURE)])[0])
+    assert wer(REFERENCE, result.text) <= MAX_WER, result.text
+    assert result.chunks == []
+    assert result.input_unit == "frames" and 130 <= result.input_tokens <= 145  # 2.8 s at 50 a second
+    assert 8 <= result.output_tokens <= 20
+
+
+def test_transcribes_audio_at_44_1_khz_after_resampling(
+    whisper: SpeechPipeline, sentence: tuple[np.ndarray, int]
+) -> None:
+    samples, rate = sentence
+    item = MediaInput.audio(resample(samples, rate, 44100), sampling_rate=44100)
+    result = transcript(whisper.process([item])[0])
+    assert wer(REFERENCE, result.text) <= MAX_WER, result.text
+
+
+@pytest.mark.xfail(
+    reason="The espeak-ng fixture keeps too little below 4 kHz: at 8 kHz both Whispers reach WER 0.56 "
+    "('roundbox ... lady nod'), and so does a 3.8 kHz low-pass of the 16 kHz file with no resampling "
+    "at all, so the loss is the telephone band, not the resampler.",
+    strict=False,
+)
+def test_transcribes_8_khz_audio_after_resampling(
+    whisper: SpeechPipeline, sentence: tuple[np.ndarray, int]
+) -> None:
+    samples, rate = sentence
+    item = MediaInput.audio(resample(samples, rate, 8000), sampling_rate=8000)
+    result = transcript(whisper.process([item])[0])
+    assert wer(REFERENCE, result.text) <= MAX_WER, result.text
+
+
+def test_8_khz_audio_is_resampled_like_media_resample(
+    whisper: SpeechPipeline, sentence: tuple[np.ndarray, int]
+) -> None:
+    samples, rate = sentence
+    narrow = resample(samples, rate, 8000)
+    by_pipeline = transcript(whisper.process([MediaInput.audio(narrow, sampling_rate=8000)])[0])
+    by_hand = transcript(
+        whisper.process([MediaInput.audio(resample(narrow, 8000, 16000), sampling_rate=16000)])[0]
+    )
+    assert by_pipeline.text == by_hand.text
+    assert by_pipeline.extra["audio_s"] == pytest.approx(len(samples) / rate, abs=1e-3)
+
+
+def _long_clip(sentence: tuple[np.ndarray, int]) -> tuple[np.ndarray, int]:
+    """40 s of silence with the sentence at 2 s and at 32 s (one in each 30 s window)."""
+    samples, rate = sentence
+    clip = np.zeros(40 * rate, dtype=np.float32)
+    for start_s in (2, 32):
+        clip[start_s * rate : start_s * rate + len(samples)] = samples
+    return clip, rate
+
+
+def test_long_audio_comes_back_in_timed_chunks_with_the_sentence_in_each(
+    whisper: SpeechPipeline, sentence: tuple[np.ndarray, int]
+) -> None:
+    clip, rate = _long_clip(sentence)
+    result = transcript(whisper.process([MediaInput.audio(clip, sampling_rate=rate)], chunk_length_s=30.0)[0])
+    assert len(result.chunks) == 2
+    first, second = result.chunks
+    assert first.start_s == 0.0 and 28.0 <= first.end_s == second.start_s <= 30.0 and second.end_s == 40.0
+    assert wer(f"{REFERENCE} {REFERENCE}", result.text) <= MAX_WER, result.text
+    for chunk in result.chunks:
+        assert wer(REFERENCE, chunk.text) <= CHUNK_MAX_WER, chunk.text
+    assert result.text == f"{first.text} {second.text}"
+    assert result.extra["windows"] == 2
+
+
+def test_long_audio_timestamps_mark_where_the_sentence_is_spoken(
+    whisper: SpeechPipeline, sentence: tuple[np.ndarray, int]
+) -> None:
+    clip, rate = _long_clip(sentence)
+    item = MediaInput.audio(clip, sampling_rate=rate)
+    result = transcript(whisper.process([item], return_timestamps=True)[0])
+    spoken = [c for c in result.chunks if normalise(c.text)]
+    assert len(spoken) == 2, result.chunks
+    for chunk, onset in zip(spoken, (2.0, 32.0), strict=True):
+        assert onset - 1.0 <= chunk.start_s <= onset + 1.0
+        assert chunk.start_s < chunk.end_s <= onset + 10.0
+        assert wer(REFERENCE, chunk.text) <= CHUNK_MAX_WER, chunk.text
