@@ -44,8 +44,11 @@ def _cmd_models(args: argparse.Namespace) -> int:
         from hfbench.core.hardware import system_info
 
         info = system_info()
-    print(f"Recommendations for {info.name} ({info.accelerator}, {info.model_memory_gb:.0f} GiB for models):")
-    rows = recommendations_for(info)
+    print(f"Recommendations for {info.name} ({info.accelerator}, {info.model_memory_gb:.1f} GiB for models):")
+    capabilities = [args.capability] if args.capability else None
+    rows = recommendations_for(info, capabilities=capabilities)
+    if not args.why:
+        rows = [{k: v for k, v in row.items() if k != "why"} for row in rows]
     _print_rows(rows)
     return 0
 
@@ -115,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument(
         "--for-hardware", metavar="PROFILE", help="a preset name or a TOML/JSON hardware profile"
     )
+    models.add_argument("--capability", help="only this capability (aliases accepted)")
+    models.add_argument("--why", action="store_true", help="say why a model does not fit")
     models.set_defaults(func=_cmd_models)
 
     setup = sub.add_parser("setup", help="fetch and convert the embedded models (once)")

@@ -52,3 +52,21 @@ def test_console_script_help_runs() -> None:
         [sys.executable, "-m", "hfbench", "--help"], capture_output=True, text=True, check=True
     )
     assert "info" in out.stdout and "models" in out.stdout
+
+
+def test_models_for_a_hardware_preset(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models", "--for-hardware", "laptop-16gb", "--capability", "asr", "--why"]) == 0
+    out = capsys.readouterr().out
+    assert "laptop-16gb" in out and "speech-recognition" in out and "whisper" in out
+
+
+def test_models_for_an_unknown_profile_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models", "--for-hardware", "no-such-profile"]) == 2
+    assert "Presets:" in capsys.readouterr().err
+
+
+def test_models_embedded_lists_the_five(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models", "--embedded"]) == 0
+    out = capsys.readouterr().out
+    for name in ("all-minilm-l6-v2", "smollm2-135m-instruct", "gemma-3-270m", "whisper-tiny.en", "whisper-base"):
+        assert name in out

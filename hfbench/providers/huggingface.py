@@ -29,6 +29,10 @@ from hfbench.providers.model_cache import ModelCache, default_model_cache
 
 logger = logging.getLogger(__name__)
 
+_REGISTRY_KEYS = frozenset(
+    {"model_recommendations", "merge_recommendations", "recommendations_file", "tuned_recommendations"}
+)
+
 PROVIDER_KEYS = frozenset(
     {
         "model",  # Hub id, local folder or embedded:<name>; default: the registry's pick
@@ -37,6 +41,7 @@ PROVIDER_KEYS = frozenset(
         "model_recommendations",  # {capability: {tier: recommendation}}
         "merge_recommendations",  # merge them over the defaults (True) or replace (False)
         "recommendations_file",  # a user overlay file
+        "tuned_recommendations",  # a file from the benchmark's tuning (used on matching hardware)
         "config_file",  # a ModelConfig TOML/JSON file
         "base",
         "capabilities",
@@ -80,17 +85,12 @@ class HuggingFaceProvider(AbstractLLMInterface):
 
     # ---- configuration --------------------------------------------------------------------
     def _on_config_change(self, keys: set[str]) -> None:
-        if "recommendations_file" in keys and self._config.get("recommendations_file"):
-            self._registry = self._registry.with_overlay(self._config["recommendations_file"])
-        if "model_recommendations" in keys and self._config.get("model_recommendations"):
-            self._registry.update_recommendations(
-                self._config["model_recommendations"],
-                merge=bool(self._config.get("merge_recommendations", True)),
-            )
+        if keys & _REGISTRY_KEYS:
+            self._registry = self._build_registry()
         if keys & {"model", "architecture"}:
             self._architecture = None
             self._pipeline = None
-        if keys - {"model_recommendations", "merge_recommendations", "recommendations_file", "size_tier"}:
+        if keys - _REGISTRY_KEYS - {"size_tier"}:
             self._model_config = None
             self._pipeline = None  # loading options may have changed; the cache keeps old loads
             self.model_config  # noqa: B018 - validate the new values now, not at the first call
@@ -141,6 +141,22 @@ class HuggingFaceProvider(AbstractLLMInterface):
         return self._model_config
 
     # ---- recommendations ------------------------------------------------------------------
+    def _build_registry(self) -> Any:
+        """Package defaults < a tuned file made on this hardware < the user's overlay < inline updates."""
+        from hfbench.registry import CapabilityRegistry
+
+        registry = CapabilityRegistry(
+            tuned=self._config.get("tuned_recommendations"),
+            overlay=self._config.get("recommendations_file"),
+            system_info=self._system_info,
+        )
+        if self._config.get("model_recommendations"):
+            registry.update_recommendations(
+                self._config["model_recommendations"],
+                merge=bool(self._config.get("merge_recommendations", True)),
+            )
+        return registry
+
     @property
     def registry(self) -> Any:
         """The provider's ``CapabilityRegistry``."""

@@ -177,3 +177,29 @@ def test_changing_the_model_drops_the_pipeline(llm: HuggingFaceProvider, tiny_gp
     llm.set_config("model", str(tiny_gpt2))
     assert llm.architecture.value == "decoder_only"
     assert llm.generate("a", capability="text-generation").model == str(tiny_gpt2)
+
+
+def test_recommendation_files_layer_tuned_then_overlay(tiny_llama: Path, tmp_path: Path) -> None:
+    from hfbench.core.hardware import system_info
+    from hfbench.registry import CapabilityRegistry, ModelRecommendation
+
+    tuned = CapabilityRegistry(defaults=False)
+    tuned.update_model("translation", "small", ModelRecommendation("tuned/translator", 0.5, ["translation"]))
+    tuned.update_model("summarization", "small", ModelRecommendation("tuned/summarizer", 0.5, ["summarization"]))
+    tuned_file = tuned.save(tmp_path / "tuned.json", hardware=system_info())
+    overlay = CapabilityRegistry(defaults=False)
+    overlay.update_model("translation", "small", ModelRecommendation("my/fine-tune", 0.3, ["translation"]))
+    overlay_file = overlay.save(tmp_path / "mine.toml")
+
+    llm = HuggingFaceProvider(
+        {
+            "model": str(tiny_llama),
+            "size_tier": "small",
+            "tuned_recommendations": str(tuned_file),
+            "recommendations_file": str(overlay_file),
+        }
+    )
+    assert llm.get_model_for_capability("translation") == "my/fine-tune"  # overlay over tuned
+    assert llm.get_model_for_capability("summarization") == "tuned/summarizer"  # tuned over defaults
+    llm.registry.remove_recommendation("translation", "small")
+    assert llm.get_model_for_capability("translation") != "my/fine-tune"
