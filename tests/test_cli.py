@@ -68,5 +68,11 @@ def test_models_for_an_unknown_profile_is_a_clear_error(capsys: pytest.CaptureFi
 def test_models_embedded_lists_the_five(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["models", "--embedded"]) == 0
     out = capsys.readouterr().out
-    for name in ("all-minilm-l6-v2", "smollm2-135m-instruct", "gemma-3-270m", "whisper-tiny.en", "whisper-base"):
+    for name in (
+        "all-minilm-l6-v2",
+        "smollm2-135m-instruct",
+        "gemma-3-270m",
+        "whisper-tiny.en",
+        "whisper-base",
+    ):
         assert name in out

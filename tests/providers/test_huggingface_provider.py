@@ -185,7 +185,9 @@ def test_recommendation_files_layer_tuned_then_overlay(tiny_llama: Path, tmp_pat
 
     tuned = CapabilityRegistry(defaults=False)
     tuned.update_model("translation", "small", ModelRecommendation("tuned/translator", 0.5, ["translation"]))
-    tuned.update_model("summarization", "small", ModelRecommendation("tuned/summarizer", 0.5, ["summarization"]))
+    tuned.update_model(
+        "summarization", "small", ModelRecommendation("tuned/summarizer", 0.5, ["summarization"])
+    )
     tuned_file = tuned.save(tmp_path / "tuned.json", hardware=system_info())
     overlay = CapabilityRegistry(defaults=False)
     overlay.update_model("translation", "small", ModelRecommendation("my/fine-tune", 0.3, ["translation"]))
