@@ -152,9 +152,39 @@ def tiny_clip(tiny_model: Callable[[str], Path]) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_siglip(tiny_model: Callable[[str], Path]) -> Path:
+    """Tiny ``SiglipModel`` folder with a ``SiglipProcessor``."""
+    return tiny_model("siglip")
+
+
+@pytest.fixture(scope="session")
+def tiny_vit_backbone(tiny_model: Callable[[str], Path]) -> Path:
+    """Tiny bare ``ViTModel`` folder (no head)."""
+    return tiny_model("vit-backbone")
+
+
+@pytest.fixture(scope="session")
+def tiny_dinov2(tiny_model: Callable[[str], Path]) -> Path:
+    """Tiny bare ``Dinov2Model`` folder (BiT image processor)."""
+    return tiny_model("dinov2")
+
+
+@pytest.fixture(scope="session")
 def tiny_blip(tiny_model: Callable[[str], Path]) -> Path:
     """Tiny ``BlipForConditionalGeneration`` (captioning) folder with a ``BlipProcessor``."""
     return tiny_model("blip")
+
+
+@pytest.fixture(scope="session")
+def tiny_blip_vqa(tiny_model: Callable[[str], Path]) -> Path:
+    """Tiny ``BlipForQuestionAnswering`` folder with a ``BlipProcessor``."""
+    return tiny_model("blip-vqa")
+
+
+@pytest.fixture(scope="session")
+def tiny_vilt(tiny_model: Callable[[str], Path]) -> Path:
+    """Tiny ``ViltForQuestionAnswering`` folder (answers yes / no / two / red)."""
+    return tiny_model("vilt")
 
 
 @pytest.fixture(scope="session")
@@ -170,9 +200,21 @@ def tiny_whisper(tiny_model: Callable[[str], Path]) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_whisper_3s(tiny_model: Callable[[str], Path]) -> Path:
+    """Tiny ``WhisperForConditionalGeneration`` with a 3 s input window."""
+    return tiny_model("whisper-3s")
+
+
+@pytest.fixture(scope="session")
 def tiny_wav2vec2(tiny_model: Callable[[str], Path]) -> Path:
     """Tiny ``Wav2Vec2ForCTC`` folder with a ``Wav2Vec2Processor``."""
     return tiny_model("wav2vec2")
+
+
+@pytest.fixture(scope="session")
+def tiny_hubert(tiny_model: Callable[[str], Path]) -> Path:
+    """Tiny ``HubertForCTC`` folder with a ``Wav2Vec2Processor``."""
+    return tiny_model("hubert")
 
 
 @pytest.fixture(scope="session")

@@ -313,21 +313,71 @@ def _build_bart(dest: Path) -> None:
     _save(model, dest, tokenizer)
 
 
+def _vit_kwargs() -> dict[str, Any]:
+    """Sizes shared by the ViT-style vision encoders (ViT, DINOv2, SigLIP's vision tower)."""
+    return {
+        "image_size": IMAGE_SIZE,
+        "patch_size": PATCH,
+        "hidden_size": HIDDEN,
+        "num_hidden_layers": LAYERS,
+        "num_attention_heads": HEADS,
+    }
+
+
+def _vit_image_processor() -> Any:
+    from transformers import ViTImageProcessorPil
+
+    return ViTImageProcessorPil(size={"height": IMAGE_SIZE, "width": IMAGE_SIZE})
+
+
 def _build_vit(dest: Path) -> None:
-    from transformers import ViTConfig, ViTForImageClassification, ViTImageProcessorPil
+    from transformers import ViTConfig, ViTForImageClassification
 
     config = ViTConfig(
-        image_size=IMAGE_SIZE,
-        patch_size=PATCH,
         num_channels=3,
-        hidden_size=HIDDEN,
-        num_hidden_layers=LAYERS,
-        num_attention_heads=HEADS,
         intermediate_size=FFN,
+        **_vit_kwargs(),
         **_labels(CIFAR10_LABELS),
     )
-    image_processor = ViTImageProcessorPil(size={"height": IMAGE_SIZE, "width": IMAGE_SIZE})
-    _save(ViTForImageClassification(config), dest, image_processor)
+    _save(ViTForImageClassification(config), dest, _vit_image_processor())
+
+
+def _build_vit_backbone(dest: Path) -> None:
+    from transformers import ViTConfig, ViTModel
+
+    config = ViTConfig(num_channels=3, intermediate_size=FFN, **_vit_kwargs())
+    _save(ViTModel(config), dest, _vit_image_processor())
+
+
+def _build_dinov2(dest: Path) -> None:
+    from transformers import BitImageProcessorPil, Dinov2Config, Dinov2Model
+
+    config = Dinov2Config(mlp_ratio=FFN // HIDDEN, **_vit_kwargs())
+    image_processor = BitImageProcessorPil(
+        size={"shortest_edge": IMAGE_SIZE}, crop_size={"height": IMAGE_SIZE, "width": IMAGE_SIZE}
+    )
+    _save(Dinov2Model(config), dest, image_processor)
+
+
+def _build_siglip(dest: Path) -> None:
+    from transformers import SiglipConfig, SiglipImageProcessorPil, SiglipModel, SiglipProcessor
+
+    tokenizer = toks.train_t5_tokenizer()
+    text = {
+        "vocab_size": len(tokenizer),
+        "hidden_size": HIDDEN,
+        "intermediate_size": FFN,
+        "num_hidden_layers": LAYERS,
+        "num_attention_heads": HEADS,
+        "max_position_embeddings": 16,
+        "pad_token_id": tokenizer.pad_token_id,
+        "eos_token_id": tokenizer.eos_token_id,
+        "bos_token_id": None,
+    }
+    config = SiglipConfig(text_config=text, vision_config={**_vit_kwargs(), "intermediate_size": FFN})
+    image_processor = SiglipImageProcessorPil(size={"height": IMAGE_SIZE, "width": IMAGE_SIZE})
+    processor = SiglipProcessor(image_processor=image_processor, tokenizer=tokenizer)
+    _save(SiglipModel(config), dest, processor)
 
 
 def _build_clip(dest: Path) -> None:
@@ -351,13 +401,9 @@ def _build_clip(dest: Path) -> None:
     _save(CLIPModel(config), dest, processor)
 
 
-def _build_blip(dest: Path) -> None:
-    from transformers import (
-        BlipConfig,
-        BlipForConditionalGeneration,
-        BlipImageProcessorPil,
-        BlipProcessor,
-    )
+def _blip_config_and_processor() -> tuple[Any, Any]:
+    """The tiny BLIP config and its ``BlipProcessor`` (shared by captioning and VQA)."""
+    from transformers import BlipConfig, BlipImageProcessorPil, BlipProcessor
 
     tokenizer = toks.train_bert_tokenizer()
     # Like Salesforce/blip-*: BERT WordPiece plus a [DEC] bos token that starts every caption.
@@ -391,7 +437,53 @@ def _build_blip(dest: Path) -> None:
     )
     image_processor = BlipImageProcessorPil(size={"height": IMAGE_SIZE, "width": IMAGE_SIZE})
     processor = BlipProcessor(image_processor=image_processor, tokenizer=tokenizer)
+    return config, processor
+
+
+def _build_blip(dest: Path) -> None:
+    from transformers import BlipForConditionalGeneration
+
+    config, processor = _blip_config_and_processor()
     _save(BlipForConditionalGeneration(config), dest, processor)
+
+
+def _build_blip_vqa(dest: Path) -> None:
+    from transformers import BlipForQuestionAnswering
+
+    config, processor = _blip_config_and_processor()
+    _save(BlipForQuestionAnswering(config), dest, processor)
+
+
+VQA_ANSWERS = ("yes", "no", "two", "red")
+"""The answer labels of the tiny ViLT VQA classifier."""
+
+
+def _build_vilt(dest: Path) -> None:
+    from transformers import (
+        ViltConfig,
+        ViltForQuestionAnswering,
+        ViltImageProcessorPil,
+        ViltProcessor,
+    )
+
+    tokenizer = toks.train_bert_tokenizer()
+    config = ViltConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=HIDDEN,
+        num_hidden_layers=LAYERS,
+        num_attention_heads=HEADS,
+        intermediate_size=FFN,
+        image_size=IMAGE_SIZE,
+        patch_size=PATCH,
+        max_position_embeddings=40,
+        **_labels(VQA_ANSWERS),
+    )
+    image_processor = ViltImageProcessorPil(  # size_divisor is a kwarg the stubs miss
+        size={"shortest_edge": IMAGE_SIZE},
+        size_divisor=PATCH,  # type: ignore[call-arg]
+    )
+    processor = ViltProcessor(image_processor=image_processor, tokenizer=tokenizer)
+    _save(ViltForQuestionAnswering(config), dest, processor)
 
 
 def _build_llava(dest: Path) -> None:
@@ -447,7 +539,7 @@ def _bias_down_timestamps(model: Any, *, first_timestamp: int, bias: float = -10
         decoder.embed_tokens.weight[first_timestamp:, 0] = bias
 
 
-def _build_whisper(dest: Path) -> None:
+def _build_whisper(dest: Path, chunk_seconds: int = WHISPER_CHUNK_SECONDS) -> None:
     from transformers import (
         GenerationConfig,
         WhisperConfig,
@@ -462,7 +554,7 @@ def _build_whisper(dest: Path) -> None:
     sot = tid("<|startoftranscript|>")
     space = tid("Ġ")
     lang_to_id = {token: tid(token) for token in toks.whisper_language_tokens()}
-    source_positions = WHISPER_CHUNK_SECONDS * 50
+    source_positions = chunk_seconds * 50  # two mel frames per encoder position
     ids = {"bos_token_id": eot, "eos_token_id": eot, "pad_token_id": eot}
     config = WhisperConfig(
         vocab_size=len(tokenizer),
@@ -503,44 +595,48 @@ def _build_whisper(dest: Path) -> None:
         feature_size=80,
         sampling_rate=16000,
         hop_length=160,
-        chunk_length=WHISPER_CHUNK_SECONDS,
+        chunk_length=chunk_seconds,
         n_fft=400,
     )
     processor = WhisperProcessor(feature_extractor=feature_extractor, tokenizer=tokenizer)
     _save(model, dest, processor)
 
 
-def _build_wav2vec2(dest: Path) -> None:
+WHISPER_SHORT_CHUNK_SECONDS = 3
+"""The window of the ``whisper-3s`` kind (ten times less to compute than 30 s)."""
+
+
+def _build_whisper_short(dest: Path) -> None:
+    _build_whisper(dest, chunk_seconds=WHISPER_SHORT_CHUNK_SECONDS)
+
+
+def _ctc_kwargs_and_processor() -> tuple[dict[str, Any], Any]:
+    """Config kwargs of the tiny wav2vec 2.0-style CTC models, and their ``Wav2Vec2Processor``."""
     import tempfile
 
-    from transformers import (
-        Wav2Vec2Config,
-        Wav2Vec2FeatureExtractor,
-        Wav2Vec2ForCTC,
-        Wav2Vec2Processor,
-    )
+    from transformers import Wav2Vec2FeatureExtractor, Wav2Vec2Processor
 
     with tempfile.TemporaryDirectory() as tmp:
         tokenizer = toks.make_ctc_tokenizer(Path(tmp))
-    config = Wav2Vec2Config(
-        vocab_size=len(tokenizer),
-        hidden_size=HIDDEN,
-        num_hidden_layers=LAYERS,
-        num_attention_heads=HEADS,
-        intermediate_size=FFN,
-        conv_dim=(HIDDEN, HIDDEN, HIDDEN),
-        conv_stride=(5, 4, 4),
-        conv_kernel=(10, 8, 8),
-        num_conv_pos_embeddings=16,
-        num_conv_pos_embedding_groups=2,
-        feat_extract_norm="group",
-        do_stable_layer_norm=False,
-        mask_time_prob=0.0,
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        ctc_loss_reduction="mean",
-    )
+    kwargs = {
+        "vocab_size": len(tokenizer),
+        "hidden_size": HIDDEN,
+        "num_hidden_layers": LAYERS,
+        "num_attention_heads": HEADS,
+        "intermediate_size": FFN,
+        "conv_dim": (HIDDEN, HIDDEN, HIDDEN),
+        "conv_stride": (5, 4, 4),
+        "conv_kernel": (10, 8, 8),
+        "num_conv_pos_embeddings": 16,
+        "num_conv_pos_embedding_groups": 2,
+        "feat_extract_norm": "group",
+        "do_stable_layer_norm": False,
+        "mask_time_prob": 0.0,
+        "pad_token_id": tokenizer.pad_token_id,
+        "bos_token_id": tokenizer.bos_token_id,
+        "eos_token_id": tokenizer.eos_token_id,
+        "ctc_loss_reduction": "mean",
+    }
     feature_extractor = Wav2Vec2FeatureExtractor(
         feature_size=1,
         sampling_rate=16000,
@@ -549,7 +645,21 @@ def _build_wav2vec2(dest: Path) -> None:
         return_attention_mask=False,
     )
     processor = Wav2Vec2Processor(feature_extractor=feature_extractor, tokenizer=tokenizer)
-    _save(Wav2Vec2ForCTC(config), dest, processor)
+    return kwargs, processor
+
+
+def _build_wav2vec2(dest: Path) -> None:
+    from transformers import Wav2Vec2Config, Wav2Vec2ForCTC
+
+    kwargs, processor = _ctc_kwargs_and_processor()
+    _save(Wav2Vec2ForCTC(Wav2Vec2Config(**kwargs)), dest, processor)
+
+
+def _build_hubert(dest: Path) -> None:
+    from transformers import HubertConfig, HubertForCTC
+
+    kwargs, processor = _ctc_kwargs_and_processor()
+    _save(HubertForCTC(HubertConfig(**kwargs)), dest, processor)
 
 
 # --------------------------------------------------------------------------- registry
@@ -650,6 +760,33 @@ TINY_MODEL_SPECS: dict[str, TinyModelSpec] = {
             _build_clip,
         ),
         TinyModelSpec(
+            "siglip",
+            _A.VISION_ENCODER,
+            "SiglipModel",
+            "AutoModel",
+            "AutoProcessor",
+            "SigLIP text + vision towers (sigmoid zero-shot image classification, embeddings).",
+            _build_siglip,
+        ),
+        TinyModelSpec(
+            "vit-backbone",
+            _A.VISION_ENCODER,
+            "ViTModel",
+            "AutoModel",
+            "AutoImageProcessor",
+            "Bare ViT encoder (no head; pooled image embeddings) on 32x32 images.",
+            _build_vit_backbone,
+        ),
+        TinyModelSpec(
+            "dinov2",
+            _A.VISION_ENCODER,
+            "Dinov2Model",
+            "AutoModel",
+            "AutoImageProcessor",
+            "Bare DINOv2 backbone (image embeddings); BiT image processor with a center crop.",
+            _build_dinov2,
+        ),
+        TinyModelSpec(
             "blip",
             _A.MULTIMODAL,
             "BlipForConditionalGeneration",
@@ -657,6 +794,24 @@ TINY_MODEL_SPECS: dict[str, TinyModelSpec] = {
             "AutoProcessor",
             "BLIP image captioning (ViT encoder + BERT-style decoder).",
             _build_blip,
+        ),
+        TinyModelSpec(
+            "blip-vqa",
+            _A.MULTIMODAL,
+            "BlipForQuestionAnswering",
+            "AutoModelForVisualQuestionAnswering",
+            "AutoProcessor",
+            "BLIP generative visual question answering (the blip kind's config and processor).",
+            _build_blip_vqa,
+        ),
+        TinyModelSpec(
+            "vilt",
+            _A.MULTIMODAL,
+            "ViltForQuestionAnswering",
+            "AutoModelForVisualQuestionAnswering",
+            "AutoProcessor",
+            "ViLT VQA classifier over a fixed answer set: yes / no / two / red.",
+            _build_vilt,
         ),
         TinyModelSpec(
             "llava",
@@ -677,6 +832,15 @@ TINY_MODEL_SPECS: dict[str, TinyModelSpec] = {
             _build_whisper,
         ),
         TinyModelSpec(
+            "whisper-3s",
+            _A.SPEECH,
+            "WhisperForConditionalGeneration",
+            "AutoModelForSpeechSeq2Seq",
+            "AutoProcessor",
+            "The whisper kind with a 3 s input window (ten times less to compute).",
+            _build_whisper_short,
+        ),
+        TinyModelSpec(
             "wav2vec2",
             _A.SPEECH,
             "Wav2Vec2ForCTC",
@@ -684,6 +848,15 @@ TINY_MODEL_SPECS: dict[str, TinyModelSpec] = {
             "AutoProcessor",
             "wav2vec 2.0 CTC speech recognition with a character vocabulary (16 kHz).",
             _build_wav2vec2,
+        ),
+        TinyModelSpec(
+            "hubert",
+            _A.SPEECH,
+            "HubertForCTC",
+            "AutoModelForCTC",
+            "AutoProcessor",
+            "HuBERT CTC speech recognition with the wav2vec2 kind's sizes and processor.",
+            _build_hubert,
         ),
     )
 }

@@ -24,61 +24,6 @@ IMAGE_TOKENS = 16  # 32x32 images in 8x8 patches
 ALL = {"image-captioning", "visual-question-answering", "text-generation", "chat", "general"}
 VQA_ANSWERS = ("yes", "no", "two", "red")
 
-# ---- extra tiny checkpoints (the zoo has LLaVA and BLIP captioning) ---------------------------
-
-
-def _build_blip_vqa(dest: Path, blip_captioning: Path) -> None:
-    from transformers import AutoProcessor, BlipConfig, BlipForQuestionAnswering
-
-    BlipForQuestionAnswering(BlipConfig.from_pretrained(blip_captioning)).save_pretrained(dest)
-    AutoProcessor.from_pretrained(blip_captioning).save_pretrained(dest)
-
-
-def _build_vilt(dest: Path) -> None:
-    from transformers import ViltConfig, ViltForQuestionAnswering, ViltImageProcessorPil, ViltProcessor
-
-    from hfbench.testing.tokenizers import train_bert_tokenizer
-
-    tokenizer = train_bert_tokenizer()
-    config = ViltConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=64,
-        image_size=32,
-        patch_size=8,
-        max_position_embeddings=40,
-        id2label=dict(enumerate(VQA_ANSWERS)),
-        label2id={a: i for i, a in enumerate(VQA_ANSWERS)},
-    )
-    ViltForQuestionAnswering(config).save_pretrained(dest)
-    image_processor = ViltImageProcessorPil(size={"shortest_edge": 32}, size_divisor=8)  # type: ignore[call-arg]
-    ViltProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(dest)
-
-
-@pytest.fixture(scope="module")
-def extra_model(tmp_path_factory: pytest.TempPathFactory, tiny_blip: Path) -> Callable[[str], Path]:
-    """Build (once per module) a tiny checkpoint the zoo does not have."""
-    import torch
-
-    builders: dict[str, Callable[[Path], None]] = {
-        "blip-vqa": lambda dest: _build_blip_vqa(dest, tiny_blip),
-        "vilt": _build_vilt,
-    }
-    built: dict[str, Path] = {}
-
-    def get(kind: str) -> Path:
-        if kind not in built:
-            dest = tmp_path_factory.mktemp(kind)
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(0)
-                builders[kind](dest)
-            built[kind] = dest
-        return built[kind]
-
-    return get
-
 
 @pytest.fixture(scope="module")
 def llava(tiny_llava: Path) -> MultimodalPipeline:
@@ -93,13 +38,13 @@ def blip(tiny_blip: Path) -> MultimodalPipeline:
 
 
 @pytest.fixture(scope="module")
-def blip_vqa(extra_model: Callable[[str], Path]) -> MultimodalPipeline:
-    return MultimodalPipeline().load(str(extra_model("blip-vqa")))  # type: ignore[return-value]
+def blip_vqa(tiny_blip_vqa: Path) -> MultimodalPipeline:
+    return MultimodalPipeline().load(str(tiny_blip_vqa))  # type: ignore[return-value]
 
 
 @pytest.fixture(scope="module")
-def vilt(extra_model: Callable[[str], Path]) -> MultimodalPipeline:
-    return MultimodalPipeline().load(str(extra_model("vilt")))  # type: ignore[return-value]
+def vilt(tiny_vilt: Path) -> MultimodalPipeline:
+    return MultimodalPipeline().load(str(tiny_vilt))  # type: ignore[return-value]
 
 
 def image(seed: int = 0, prompt: str | None = None) -> MediaInput:

@@ -47,7 +47,7 @@ def transcript(result: object) -> TranscriptResult:
     return result
 
 
-# ---- extra tiny checkpoints ------------------------------------------------------------------
+# ---- zoo checkpoints with an edited config ---------------------------------------------------
 
 
 def _copy_with_config(source: Path, dest: Path, edit: Callable[[dict[str, object]], None], name: str) -> Path:
@@ -60,49 +60,6 @@ def _copy_with_config(source: Path, dest: Path, edit: Callable[[dict[str, object
 
 
 @pytest.fixture(scope="module")
-def tiny_hubert(tmp_path_factory: pytest.TempPathFactory, tiny_wav2vec2: Path) -> Path:
-    """A tiny HubertForCTC with the wav2vec 2.0 zoo model's sizes and processor."""
-    import torch
-    from transformers import AutoProcessor, HubertConfig, HubertForCTC, Wav2Vec2Config
-
-    dest = tmp_path_factory.mktemp("hubert")
-    sizes = Wav2Vec2Config.from_pretrained(tiny_wav2vec2).to_dict()
-    for key in ("model_type", "architectures", "transformers_version"):
-        sizes.pop(key, None)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        HubertForCTC(HubertConfig(**sizes)).save_pretrained(dest)
-    AutoProcessor.from_pretrained(tiny_wav2vec2).save_pretrained(dest)
-    return dest
-
-
-@pytest.fixture(scope="module")
-def tiny_short_whisper(tmp_path_factory: pytest.TempPathFactory, tiny_whisper: Path) -> Path:
-    """The zoo's tiny Whisper with a 3 s input window instead of 30 s (ten times less to compute)."""
-    import torch
-    from transformers import (
-        AutoTokenizer,
-        GenerationConfig,
-        WhisperConfig,
-        WhisperFeatureExtractor,
-        WhisperForConditionalGeneration,
-        WhisperProcessor,
-    )
-
-    dest = tmp_path_factory.mktemp("whisper-3s")
-    config = WhisperConfig.from_pretrained(tiny_whisper)
-    config.max_source_positions = SHORT_WINDOW_S * 50  # two mel frames per encoder position
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        model = WhisperForConditionalGeneration(config)
-    model.generation_config = GenerationConfig.from_pretrained(tiny_whisper)
-    model.save_pretrained(dest)
-    extractor = WhisperFeatureExtractor(feature_size=config.num_mel_bins, chunk_length=SHORT_WINDOW_S)
-    WhisperProcessor(extractor, AutoTokenizer.from_pretrained(tiny_whisper)).save_pretrained(dest)
-    return dest
-
-
-@pytest.fixture(scope="module")
 def whisper(tiny_whisper: Path) -> SpeechPipeline:
     """The zoo's tiny Whisper: 30 s windows, like the real ones."""
     pipe = pipeline_for(str(tiny_whisper))
@@ -111,8 +68,8 @@ def whisper(tiny_whisper: Path) -> SpeechPipeline:
 
 
 @pytest.fixture(scope="module")
-def short_whisper(tiny_short_whisper: Path) -> SpeechPipeline:
-    return SpeechPipeline().load(str(tiny_short_whisper))  # type: ignore[return-value]
+def short_whisper(tiny_whisper_3s: Path) -> SpeechPipeline:
+    return SpeechPipeline().load(str(tiny_whisper_3s))  # type: ignore[return-value]
 
 
 @pytest.fixture(scope="module")
@@ -126,10 +83,10 @@ def hubert(tiny_hubert: Path) -> SpeechPipeline:
 
 
 @pytest.fixture(scope="module")
-def english_whisper(tmp_path_factory: pytest.TempPathFactory, tiny_short_whisper: Path) -> SpeechPipeline:
+def english_whisper(tmp_path_factory: pytest.TempPathFactory, tiny_whisper_3s: Path) -> SpeechPipeline:
     """The short tiny Whisper marked English-only, like the ``*.en`` checkpoints."""
     folder = _copy_with_config(
-        tiny_short_whisper,
+        tiny_whisper_3s,
         tmp_path_factory.mktemp("whisper-en"),
         lambda data: data.update(is_multilingual=False),
         "generation_config.json",

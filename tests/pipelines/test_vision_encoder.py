@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import gc
 import weakref
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -28,81 +26,6 @@ SIZE, PATCH, HIDDEN = 32, 8, 32
 PATCHES = (SIZE // PATCH) ** 2
 CIFAR10 = {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"}
 
-# ---- extra tiny checkpoints (the zoo has a ViT classifier and CLIP) ---------------------------
-
-
-def _vit_kwargs() -> dict[str, Any]:
-    return {
-        "image_size": SIZE,
-        "patch_size": PATCH,
-        "hidden_size": HIDDEN,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 4,
-    }
-
-
-def _build_siglip(dest: Path) -> None:
-    from transformers import SiglipConfig, SiglipImageProcessorPil, SiglipModel, SiglipProcessor
-
-    from hfbench.testing.tokenizers import train_t5_tokenizer
-
-    tokenizer = train_t5_tokenizer()
-    text = {
-        "vocab_size": len(tokenizer),
-        "intermediate_size": 64,
-        "max_position_embeddings": 16,
-        "pad_token_id": tokenizer.pad_token_id,
-        "eos_token_id": tokenizer.eos_token_id,
-        "bos_token_id": None,
-        **{k: v for k, v in _vit_kwargs().items() if k not in ("image_size", "patch_size")},
-    }
-    config = SiglipConfig(text_config=text, vision_config={**_vit_kwargs(), "intermediate_size": 64})
-    SiglipModel(config).save_pretrained(dest)
-    image_processor = SiglipImageProcessorPil(size={"height": SIZE, "width": SIZE})
-    SiglipProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(dest)
-
-
-def _build_vit_backbone(dest: Path) -> None:
-    from transformers import ViTConfig, ViTImageProcessorPil, ViTModel
-
-    ViTModel(ViTConfig(**_vit_kwargs(), intermediate_size=64)).save_pretrained(dest)
-    ViTImageProcessorPil(size={"height": SIZE, "width": SIZE}).save_pretrained(dest)
-
-
-def _build_dinov2(dest: Path) -> None:
-    from transformers import BitImageProcessorPil, Dinov2Config, Dinov2Model
-
-    Dinov2Model(Dinov2Config(**_vit_kwargs(), mlp_ratio=2)).save_pretrained(dest)
-    crop = {"height": SIZE, "width": SIZE}
-    BitImageProcessorPil(size={"shortest_edge": SIZE}, crop_size=crop).save_pretrained(dest)
-
-
-_BUILDERS: dict[str, Callable[[Path], None]] = {
-    "siglip": _build_siglip,
-    "vit-backbone": _build_vit_backbone,
-    "dinov2": _build_dinov2,
-}
-
-
-@pytest.fixture(scope="module")
-def extra_model(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
-    """Build (once per module) a tiny checkpoint the zoo does not have."""
-    import torch
-
-    built: dict[str, Path] = {}
-
-    def get(kind: str) -> Path:
-        if kind not in built:
-            dest = tmp_path_factory.mktemp(kind)
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(0)
-                _BUILDERS[kind](dest)
-            built[kind] = dest
-        return built[kind]
-
-    return get
-
-
 # ---- loaded pipelines ------------------------------------------------------------------------
 
 
@@ -119,18 +42,18 @@ def clip(tiny_clip: Path) -> VisionEncoderPipeline:
 
 
 @pytest.fixture(scope="module")
-def siglip(extra_model: Callable[[str], Path]) -> VisionEncoderPipeline:
-    return VisionEncoderPipeline().load(str(extra_model("siglip")))  # type: ignore[return-value]
+def siglip(tiny_siglip: Path) -> VisionEncoderPipeline:
+    return VisionEncoderPipeline().load(str(tiny_siglip))  # type: ignore[return-value]
 
 
 @pytest.fixture(scope="module")
-def backbone(extra_model: Callable[[str], Path]) -> VisionEncoderPipeline:
-    return VisionEncoderPipeline().load(str(extra_model("vit-backbone")))  # type: ignore[return-value]
+def backbone(tiny_vit_backbone: Path) -> VisionEncoderPipeline:
+    return VisionEncoderPipeline().load(str(tiny_vit_backbone))  # type: ignore[return-value]
 
 
 @pytest.fixture(scope="module")
-def dinov2(extra_model: Callable[[str], Path]) -> VisionEncoderPipeline:
-    return VisionEncoderPipeline().load(str(extra_model("dinov2")))  # type: ignore[return-value]
+def dinov2(tiny_dinov2: Path) -> VisionEncoderPipeline:
+    return VisionEncoderPipeline().load(str(tiny_dinov2))  # type: ignore[return-value]
 
 
 def images(n: int, size: tuple[int, int] = (SIZE, SIZE)) -> list[MediaInput]:
@@ -185,11 +108,9 @@ def test_capabilities_the_checkpoint_lacks_are_refused(
         pipe.process(images(1), capability=capability, labels=["cat"])
 
 
-def test_loading_for_a_head_the_checkpoint_does_not_have_is_refused(
-    extra_model: Callable[[str], Path],
-) -> None:
+def test_loading_for_a_head_the_checkpoint_does_not_have_is_refused(tiny_vit_backbone: Path) -> None:
     with pytest.raises(UnsupportedCapabilityError, match="no head for 'image-classification'"):
-        VisionEncoderPipeline().load(str(extra_model("vit-backbone")), capability="image-classification")
+        VisionEncoderPipeline().load(str(tiny_vit_backbone), capability="image-classification")
 
 
 def test_loading_a_classifier_for_embeddings_keeps_the_trained_head(tiny_vit: Path) -> None:

@@ -41,10 +41,17 @@ EXPECTED_KINDS = {
     "bart",
     "vit",
     "clip",
+    "siglip",
+    "vit-backbone",
+    "dinov2",
     "blip",
+    "blip-vqa",
+    "vilt",
     "llava",
     "whisper",
+    "whisper-3s",
     "wav2vec2",
+    "hubert",
 }
 
 
@@ -112,6 +119,16 @@ def test_weights_are_deterministic_and_rng_is_untouched(tmp_path: Path) -> None:
     assert torch.equal(state, torch.random.get_rng_state())
     for name in ("model.safetensors", "tokenizer.json", "config.json"):
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("kind", TINY_MODEL_KINDS)
+def test_every_kind_rebuilds_byte_identically(kind: str, tiny_model: TinyModel, tmp_path: Path) -> None:
+    cached = tiny_model(kind)
+    rebuilt = build_tiny_model(kind, tmp_path / kind)
+    names = sorted(p.name for p in rebuilt.iterdir())
+    assert names == sorted(p.name for p in cached.iterdir() if p.name != COMPLETE_MARKER)
+    for name in names:
+        assert (rebuilt / name).read_bytes() == (cached / name).read_bytes(), name
 
 
 # --------------------------------------------------------------------------- per kind
@@ -289,6 +306,46 @@ def test_clip_processor_and_similarity(tiny_clip: Path, sample_image: Any) -> No
     assert torch.as_tensor(getattr(image_embeds, "pooler_output", image_embeds)).shape == (2, dim)
 
 
+def test_siglip_processor_and_similarity(tiny_siglip: Path, sample_image: Any) -> None:
+    import torch
+    from transformers import AutoModel, AutoProcessor, SiglipModel
+
+    processor = AutoProcessor.from_pretrained(tiny_siglip)
+    assert type(processor).__name__ == "SiglipProcessor"
+    model = AutoModel.from_pretrained(tiny_siglip)
+    assert isinstance(model, SiglipModel)
+    inputs = processor(
+        text=["a photo of a cat", "a photo of a dog", "a car"],
+        images=[sample_image, synthetic_image(seed=1)],
+        return_tensors="pt",
+        padding="max_length",
+        max_length=16,
+    )
+    assert inputs["pixel_values"].shape == (2, 3, 32, 32)
+    with torch.no_grad():
+        out = model(**inputs)
+    assert out.logits_per_image.shape == (2, 3)
+    assert out.image_embeds.shape == (2, model.config.vision_config.hidden_size)
+
+
+@pytest.mark.parametrize("kind", ["vit-backbone", "dinov2"])
+def test_bare_vision_backbones_embed_an_image(kind: str, tiny_model: TinyModel) -> None:
+    import torch
+    from transformers import AutoImageProcessor, AutoModel
+
+    folder = tiny_model(kind)
+    processor = AutoImageProcessor.from_pretrained(folder)
+    model = AutoModel.from_pretrained(folder)
+    assert type(model).__name__ == TINY_MODEL_SPECS[kind].model_class
+    inputs = processor(images=synthetic_image((48, 40)), return_tensors="pt")
+    assert inputs["pixel_values"].shape == (1, 3, 32, 32)
+    with torch.no_grad():
+        out = model(**inputs)
+    hidden = model.config.hidden_size
+    assert out.last_hidden_state.shape == (1, 1 + 16, hidden)  # [CLS] + 4x4 patches
+    assert out.pooler_output.shape == (1, hidden)
+
+
 def test_blip_captions_an_image(tiny_blip: Path, sample_image: Any) -> None:
     import torch
     from transformers import AutoModelForImageTextToText, AutoProcessor
@@ -307,6 +364,42 @@ def test_blip_captions_an_image(tiny_blip: Path, sample_image: Any) -> None:
         out = model.generate(**prompted, max_new_tokens=3, min_new_tokens=3)
     assert out.shape[1] == prompted["input_ids"].shape[1] - 1 + 3  # the prompt's [SEP] is dropped
     assert isinstance(processor.decode(out[0], skip_special_tokens=True), str)
+
+
+def test_blip_vqa_generates_an_answer(tiny_blip_vqa: Path, sample_image: Any) -> None:
+    import torch
+    from transformers import AutoModelForVisualQuestionAnswering, AutoProcessor
+
+    processor = AutoProcessor.from_pretrained(tiny_blip_vqa)
+    assert type(processor).__name__ == "BlipProcessor"
+    model = AutoModelForVisualQuestionAnswering.from_pretrained(tiny_blip_vqa)
+    assert type(model).__name__ == "BlipForQuestionAnswering"
+    inputs = processor(images=sample_image, text="what colour is it?", return_tensors="pt")
+    with torch.no_grad():
+        out = model.generate(**inputs, max_new_tokens=3, min_new_tokens=3)
+    assert out.shape == (1, 4)  # [DEC] + 3 new tokens
+    assert int(out[0, 0]) == model.config.text_config.bos_token_id
+    assert isinstance(processor.decode(out[0], skip_special_tokens=True), str)
+
+
+def test_vilt_scores_a_fixed_answer_set(tiny_vilt: Path, sample_image: Any) -> None:
+    import torch
+    from transformers import AutoModelForVisualQuestionAnswering, AutoProcessor
+
+    processor = AutoProcessor.from_pretrained(tiny_vilt)
+    assert type(processor).__name__ == "ViltProcessor"
+    model = AutoModelForVisualQuestionAnswering.from_pretrained(tiny_vilt)
+    assert type(model).__name__ == "ViltForQuestionAnswering"
+    assert [model.config.id2label[i] for i in range(4)] == ["yes", "no", "two", "red"]
+    inputs = processor(
+        images=[sample_image, synthetic_image((48, 40), seed=1)],
+        text=["is it red?", "how many cats are there?"],
+        padding=True,
+        return_tensors="pt",
+    )
+    with torch.no_grad():
+        logits = model(**inputs).logits
+    assert logits.shape == (2, 4)
 
 
 def test_llava_generates_from_image_and_prompt(tiny_llava: Path, sample_image: Any) -> None:
@@ -328,14 +421,18 @@ def test_llava_generates_from_image_and_prompt(tiny_llava: Path, sample_image: A
     assert out.shape == (1, inputs["input_ids"].shape[1] + 3)
 
 
-def test_whisper_generates_on_short_audio(tiny_whisper: Path) -> None:
+@pytest.mark.parametrize(("kind", "window_s"), [("whisper", 30), ("whisper-3s", 3)])
+def test_whisper_generates_on_short_audio(kind: str, window_s: int, tiny_model: TinyModel) -> None:
     import torch
     from transformers import AutoModelForSpeechSeq2Seq, AutoProcessor
 
-    processor = AutoProcessor.from_pretrained(tiny_whisper)
+    folder = tiny_model(kind)
+    processor = AutoProcessor.from_pretrained(folder)
     assert type(processor).__name__ == "WhisperProcessor"
-    model = AutoModelForSpeechSeq2Seq.from_pretrained(tiny_whisper)
+    assert processor.feature_extractor.chunk_length == window_s
+    model = AutoModelForSpeechSeq2Seq.from_pretrained(folder)
     assert type(model).__name__ == "WhisperForConditionalGeneration"
+    assert model.config.max_source_positions == window_s * 50
     tokenizer = processor.tokenizer
     for token in ("<|endoftext|>", "<|startoftranscript|>", "<|en|>", "<|transcribe|>"):
         assert token in tokenizer.get_vocab()
@@ -369,15 +466,17 @@ def test_whisper_asr_pipeline_makes_one_generate_call(tiny_whisper: Path) -> Non
     assert isinstance(stamped["chunks"], list)
 
 
-def test_wav2vec2_ctc_logits_and_decode(tiny_wav2vec2: Path, sample_audio: np.ndarray) -> None:
+@pytest.mark.parametrize("kind", ["wav2vec2", "hubert"])
+def test_ctc_logits_and_decode(kind: str, tiny_model: TinyModel, sample_audio: np.ndarray) -> None:
     import torch
     from transformers import AutoModelForCTC, AutoProcessor
 
-    processor = AutoProcessor.from_pretrained(tiny_wav2vec2)
+    folder = tiny_model(kind)
+    processor = AutoProcessor.from_pretrained(folder)
     assert type(processor).__name__ == "Wav2Vec2Processor"
     assert processor.feature_extractor.sampling_rate == 16000
-    model = AutoModelForCTC.from_pretrained(tiny_wav2vec2)
-    assert type(model).__name__ == "Wav2Vec2ForCTC"
+    model = AutoModelForCTC.from_pretrained(folder)
+    assert type(model).__name__ == TINY_MODEL_SPECS[kind].model_class
     inputs = processor(sample_audio, sampling_rate=16000, return_tensors="pt")
     with torch.no_grad():
         logits = model(**inputs).logits
