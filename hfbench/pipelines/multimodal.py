@@ -23,12 +23,18 @@ MULTIMODAL_HEADS: tuple[Head, ...] = (
     # LlavaForConditionalGeneration, BlipForConditionalGeneration, Blip2..., Qwen2VL...: generate
     # text from an image and a prompt. What each checkpoint can be asked is narrowed below.
     Head(
+        "image-text-to-text",
         "MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES",
         "AutoModelForImageTextToText",
         (_CAPTION, _VQA, *_TEXT),
     ),
     # BlipForQuestionAnswering (generates answers), ViltForQuestionAnswering (picks one of its labels).
-    Head("MODEL_FOR_VISUAL_QUESTION_ANSWERING_MAPPING_NAMES", "AutoModelForVisualQuestionAnswering", (_VQA,)),
+    Head(
+        "visual-question-answering",
+        "MODEL_FOR_VISUAL_QUESTION_ANSWERING_MAPPING_NAMES",
+        "AutoModelForVisualQuestionAnswering",
+        (_VQA,),
+    ),
 )
 
 
@@ -53,21 +59,17 @@ class MultimodalLoader(HeadLoader):
             tokenizer.padding_side = "left"
         return tokenizer, processor
 
-    def served_capabilities(self, loaded: LoadedModel) -> set[str] | None:
+    def serves(self, loaded: LoadedModel, head: Head, capability: str) -> bool:
         """A generative head serves chat and text generation only when it has a chat template
         (LLaVA-style models; BLIP needs an image and has no turns), and visual questions only
         with a chat template or a known question format (``NO_TEMPLATE_VQA_PROMPTS``)."""
-        head = self.head_of(loaded)
-        if head is None:
-            return None
-        if head is not MULTIMODAL_HEADS[0]:
-            return set(head.capabilities)
-        if _processors.chat_template_of(loaded.processor, loaded.tokenizer):
-            return set(head.capabilities)
-        served = {_CAPTION}
-        if loaded.hf_config.model_type in _processors.NO_TEMPLATE_VQA_PROMPTS:
-            served.add(_VQA)
-        return served
+        if head is not MULTIMODAL_HEADS[0] or _processors.chat_template_of(
+            loaded.processor, loaded.tokenizer
+        ):
+            return head.serves(capability)
+        return capability == _CAPTION or (
+            capability == _VQA and loaded.hf_config.model_type in _processors.NO_TEMPLATE_VQA_PROMPTS
+        )
 
 
 @register_pipeline(ModelArchitecture.MULTIMODAL)

@@ -20,10 +20,10 @@ _ASR = Capability.SPEECH_RECOGNITION.value
 SPEECH_HEADS: tuple[Head, ...] = (
     # WhisperForConditionalGeneration, Speech2TextForConditionalGeneration: an audio encoder and a
     # text decoder that generates the transcript.
-    Head("MODEL_FOR_SPEECH_SEQ_2_SEQ_MAPPING_NAMES", "AutoModelForSpeechSeq2Seq", (_ASR,)),
+    Head("speech-seq2seq", "MODEL_FOR_SPEECH_SEQ_2_SEQ_MAPPING_NAMES", "AutoModelForSpeechSeq2Seq", (_ASR,)),
     # Wav2Vec2ForCTC, HubertForCTC: one label per audio frame, decoded greedily. A checkpoint without
     # a trained CTC layer (e.g. Wav2Vec2ForPreTraining) is refused rather than given a random one.
-    Head("MODEL_FOR_CTC_MAPPING_NAMES", "AutoModelForCTC", (_ASR,)),
+    Head("ctc", "MODEL_FOR_CTC_MAPPING_NAMES", "AutoModelForCTC", (_ASR,)),
 )
 
 

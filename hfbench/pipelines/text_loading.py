@@ -1,8 +1,10 @@
-"""Shared loading for the text architectures: checkpoint heads, the Auto class per capability.
+"""Shared loading for the text architectures: the text head table, tokenizers, batch sizes.
 
-A checkpoint's *head* is read from ``config.architectures`` (``BertForMaskedLM`` -> ``masked-lm``).
-Each text architecture has a table of which capabilities each head serves; the loader picks
-the Auto class from it, and ``refine_capabilities`` drops what the loaded head cannot serve.
+The head of a checkpoint is chosen from ``TEXT_HEADS`` by ``HeadLoader`` (``heads.py``): the
+checkpoint's own head (``config.architectures``) when it serves the capability, else another head
+the checkpoint names, else ``UnsupportedCapabilityError`` saying which head is missing (a randomly
+initialised task head would give meaningless answers). Generative heads serve any text capability
+by prompting; a sequence classifier serves zero-shot classification only when it is an NLI model.
 """
 
 from __future__ import annotations
@@ -12,91 +14,103 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from hfbench.core.architecture import ModelArchitecture
-from hfbench.core.capability import Capability, ModelCapabilities, ModelCapability, canonical_capability
+from hfbench.core.capability import Capability, ModelCapabilities, ModelCapability
 from hfbench.core.errors import UnsupportedCapabilityError
 from hfbench.core.model_source import resolve_model_source
-from hfbench.pipelines.base import LoadedModel, ModelLoader, hub_kwargs
+from hfbench.pipelines.base import LoadedModel, hub_kwargs
+from hfbench.pipelines.heads import Head, HeadLoader, head_for_class, own_heads
 from hfbench.pipelines.loading import call_transformers
 
 logger = logging.getLogger(__name__)
 
 C = Capability
+_EMBED = C.EMBEDDINGS.value  # every text head serves embeddings, through its base model
+_CLASSIFY = (C.TEXT_CLASSIFICATION.value, C.ZERO_SHOT_CLASSIFICATION.value, _EMBED)
 
-# Class-name endings -> head kind, most specific first.
-_HEAD_SUFFIXES: tuple[tuple[str, str], ...] = (
-    ("ForMaskedLM", "masked-lm"),
-    ("ForSequenceClassification", "sequence-classification"),
-    ("ForQuestionAnswering", "question-answering"),
-    ("ForTokenClassification", "token-classification"),
-    ("ForMultipleChoice", "multiple-choice"),
-    ("ForPreTraining", "pretraining"),
-    ("ForCausalLM", "causal-lm"),
-    ("LMHeadModel", "causal-lm"),
-    ("ForSeq2SeqLM", "seq2seq-lm"),
-    ("ForConditionalGeneration", "seq2seq-lm"),
+CAUSAL_LM = Head(
+    "causal-lm",
+    "MODEL_FOR_CAUSAL_LM_MAPPING_NAMES",
+    "AutoModelForCausalLM",
+    (_EMBED,),
+    prompted=True,
+    suffixes=("ForCausalLM", "LMHeadModel"),
+    description="causal language-model (generation)",
+)
+SEQ2SEQ_LM = Head(
+    "seq2seq-lm",
+    "MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES",
+    "AutoModelForSeq2SeqLM",
+    (_EMBED,),
+    prompted=True,
+    suffixes=("ForSeq2SeqLM", "ForConditionalGeneration"),
+    description="sequence-to-sequence generation",
+)
+MASKED_LM = Head(
+    "masked-lm",
+    "MODEL_FOR_MASKED_LM_MAPPING_NAMES",
+    "AutoModelForMaskedLM",
+    (C.FILL_MASK.value, _EMBED),
+    suffixes=("ForMaskedLM",),
+    description="masked-language-model (fill-mask)",
+)
+SEQUENCE_CLASSIFICATION = Head(
+    "sequence-classification",
+    "MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES",
+    "AutoModelForSequenceClassification",
+    _CLASSIFY,
+    suffixes=("ForSequenceClassification",),
+)
+QUESTION_ANSWERING = Head(
+    "question-answering",
+    "MODEL_FOR_QUESTION_ANSWERING_MAPPING_NAMES",
+    "AutoModelForQuestionAnswering",
+    (C.QUESTION_ANSWERING.value, _EMBED),
+    suffixes=("ForQuestionAnswering",),
+    description="extractive question-answering (start/end span)",
+)
+BASE = Head(
+    "base", "MODEL_MAPPING_NAMES", "AutoModel", (_EMBED,), trained=False, description="task (bare encoder)"
 )
 
-HEAD_DESCRIPTIONS: dict[str, str] = {
-    "masked-lm": "masked-language-model (fill-mask)",
-    "sequence-classification": "sequence-classification",
-    "question-answering": "extractive question-answering (start/end span)",
-    "token-classification": "token-classification",
-    "multiple-choice": "multiple-choice",
-    "pretraining": "pre-training",
-    "causal-lm": "causal language-model (generation)",
-    "seq2seq-lm": "sequence-to-sequence generation",
-    "base": "task (bare encoder)",
+TEXT_HEADS: tuple[Head, ...] = (
+    # Generative heads first: transformers also lists BartForConditionalGeneration as a masked LM.
+    CAUSAL_LM,
+    SEQ2SEQ_LM,
+    MASKED_LM,
+    SEQUENCE_CLASSIFICATION,
+    QUESTION_ANSWERING,
+    Head(
+        "token-classification",
+        "MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES",
+        "AutoModelForTokenClassification",
+        (_EMBED,),
+        suffixes=("ForTokenClassification",),
+    ),
+    Head(
+        "multiple-choice",
+        "MODEL_FOR_MULTIPLE_CHOICE_MAPPING_NAMES",
+        "AutoModelForMultipleChoice",
+        (_EMBED,),
+        suffixes=("ForMultipleChoice",),
+    ),
+    Head(
+        "pretraining",
+        "MODEL_FOR_PRETRAINING_MAPPING_NAMES",
+        "AutoModelForPreTraining",
+        (_EMBED,),
+        suffixes=("ForPreTraining",),
+        description="pre-training",
+    ),
+    BASE,  # BertModel, Qwen2Model ...: embeddings only
+)
+_BY_KIND = {head.kind: head for head in TEXT_HEADS}
+
+DEFAULT_HEAD: dict[ModelArchitecture, Head] = {
+    ModelArchitecture.ENCODER_ONLY: BASE,
+    ModelArchitecture.DECODER_ONLY: CAUSAL_LM,
+    ModelArchitecture.ENCODER_DECODER: SEQ2SEQ_LM,
 }
-
-AUTO_CLASS_FOR_HEAD: dict[str, str] = {
-    "masked-lm": "AutoModelForMaskedLM",
-    "sequence-classification": "AutoModelForSequenceClassification",
-    "question-answering": "AutoModelForQuestionAnswering",
-    "token-classification": "AutoModelForTokenClassification",
-    "multiple-choice": "AutoModelForMultipleChoice",
-    "pretraining": "AutoModelForPreTraining",
-    "causal-lm": "AutoModelForCausalLM",
-    "seq2seq-lm": "AutoModelForSeq2SeqLM",
-    "base": "AutoModel",
-}
-
-# Heads whose checkpoints carry weights trained for the task (capabilities "head-backed").
-TASK_HEADS = frozenset({"masked-lm", "sequence-classification", "question-answering"})
-
-# Capabilities a generative head serves beyond these: any text capability, by prompting.
-_GENERATIVE = frozenset({"causal-lm", "seq2seq-lm"})
-_EVERY_HEAD_SERVES = frozenset({C.EMBEDDINGS.value})
-
-# Which capabilities each head serves, per architecture (embeddings: every head, via its base model).
-_SERVES: dict[ModelArchitecture, dict[str, frozenset[str]]] = {
-    ModelArchitecture.ENCODER_ONLY: {
-        "masked-lm": frozenset({C.FILL_MASK.value}),
-        "sequence-classification": frozenset({C.TEXT_CLASSIFICATION.value, C.ZERO_SHOT_CLASSIFICATION.value}),
-        "question-answering": frozenset({C.QUESTION_ANSWERING.value}),
-    },
-    ModelArchitecture.DECODER_ONLY: {
-        "sequence-classification": frozenset({C.TEXT_CLASSIFICATION.value, C.ZERO_SHOT_CLASSIFICATION.value}),
-        "question-answering": frozenset({C.QUESTION_ANSWERING.value}),
-    },
-    ModelArchitecture.ENCODER_DECODER: {
-        "sequence-classification": frozenset({C.TEXT_CLASSIFICATION.value, C.ZERO_SHOT_CLASSIFICATION.value}),
-        "question-answering": frozenset({C.QUESTION_ANSWERING.value}),
-    },
-}
-
-# The head to load for a capability when the checkpoint's own head does not serve it.
-_HEAD_FOR_CAPABILITY: dict[str, str] = {
-    C.FILL_MASK.value: "masked-lm",
-    C.TEXT_CLASSIFICATION.value: "sequence-classification",
-    C.ZERO_SHOT_CLASSIFICATION.value: "sequence-classification",
-    C.QUESTION_ANSWERING.value: "question-answering",
-}
-
-_DEFAULT_HEAD: dict[ModelArchitecture, str] = {
-    ModelArchitecture.ENCODER_ONLY: "base",
-    ModelArchitecture.DECODER_ONLY: "causal-lm",
-    ModelArchitecture.ENCODER_DECODER: "seq2seq-lm",
-}
+"""The head of a checkpoint whose config names no class."""
 
 DEFAULT_BATCH_SIZE: dict[ModelArchitecture, int] = {
     ModelArchitecture.ENCODER_ONLY: 32,
@@ -108,18 +122,13 @@ generative models keep a KV cache per row for every generated token, so they tak
 
 
 def head_of_class(class_name: str) -> str:
-    """The head kind of a model class name (``BertForMaskedLM`` -> ``masked-lm``; bare -> ``base``)."""
-    for suffix, head in _HEAD_SUFFIXES:
-        if class_name.endswith(suffix):
-            return head
-    return "base"
+    """The text head kind of a model class name (``BertForMaskedLM`` -> ``masked-lm``; else ``base``)."""
+    return (head_for_class(class_name, TEXT_HEADS) or BASE).kind
 
 
 def checkpoint_heads(hf_config: Any, architecture: ModelArchitecture) -> list[str]:
-    """The heads a checkpoint was saved with (from ``config.architectures``), in its order."""
-    names = list(getattr(hf_config, "architectures", None) or [])
-    heads = [head_of_class(str(name)) for name in names]
-    return heads or [_DEFAULT_HEAD[architecture]]
+    """The head kinds a checkpoint was saved with (from ``config.architectures``), in its order."""
+    return [h.kind for h in own_heads(hf_config, TEXT_HEADS)] or [DEFAULT_HEAD[architecture].kind]
 
 
 def loaded_head(model: Any) -> str:
@@ -127,16 +136,22 @@ def loaded_head(model: Any) -> str:
     return head_of_class(type(model).__name__)
 
 
-def is_generative_head(head: str) -> bool:
+def is_generative_head(kind: str) -> bool:
     """Whether the head generates text (and so serves any text capability by prompting)."""
-    return head in _GENERATIVE
+    return _BY_KIND.get(kind, BASE).prompted
 
 
-def head_serves(architecture: ModelArchitecture, head: str, capability: str) -> bool:
-    """Whether a model of ``architecture`` with ``head`` can serve ``capability``."""
-    if capability in _EVERY_HEAD_SERVES or is_generative_head(head):
-        return True
-    return capability in _SERVES[architecture].get(head, frozenset())
+def head_serves(architecture: ModelArchitecture, kind: str, capability: str) -> bool:
+    """Whether a model of ``architecture`` with the ``kind`` head can serve ``capability``."""
+    return capability in ModelCapabilities(architecture) and _BY_KIND.get(kind, BASE).serves(capability)
+
+
+def head_needed_for(capability: str) -> Head | None:
+    """The task head a capability needs when the model cannot prompt it (None: no task head serves
+    it, or, for embeddings, every head does)."""
+    if capability == _EMBED:
+        return None
+    return next((h for h in TEXT_HEADS if not h.prompted and capability in h.capabilities), None)
 
 
 def is_nli_model(hf_config: Any) -> bool:
@@ -146,11 +161,12 @@ def is_nli_model(hf_config: Any) -> bool:
 
 
 def missing_head_error(model_name: str, head: str, capability: str, have: str) -> UnsupportedCapabilityError:
-    """The error for a capability whose head the checkpoint lacks, saying what to do instead."""
+    """The error for a capability whose ``head`` (a kind) the checkpoint lacks, saying what to do instead."""
     return UnsupportedCapabilityError(
         f"{model_name} cannot serve {capability!r}: the checkpoint has no {head} head "
-        f"(its head: {HEAD_DESCRIPTIONS.get(have, have)}). Fine-tune one or pick a checkpoint "
-        "that has it, or use a decoder / encoder-decoder model, which serves it via general prompting."
+        f"(its head: {_BY_KIND[have].describe() if have in _BY_KIND else have}). Fine-tune one or pick "
+        "a checkpoint that has it, or use a decoder / encoder-decoder model, which serves it via "
+        "general prompting."
     )
 
 
@@ -164,60 +180,77 @@ def not_nli_error(model_name: str, hf_config: Any) -> UnsupportedCapabilityError
     )
 
 
-class TextModelLoader(ModelLoader):
-    """Loader shared by the text architectures: the Auto class from the checkpoint head and capability.
+class TextModelLoader(HeadLoader):
+    """Loader shared by the text architectures: ``TEXT_HEADS``, the tokenizer and its padding side.
 
-    Rule: the checkpoint's own head is loaded when it serves the capability (a masked-LM BERT
-    serves embeddings through its base model, so one load serves both); otherwise the head the
-    capability needs is loaded if the checkpoint has its weights, else ``UnsupportedCapabilityError``
-    (a randomly initialised task head would give meaningless answers).
+    The checkpoint's own head is loaded when it serves the capability (a masked-LM BERT serves
+    embeddings through its base model, so one load serves both).
     """
 
+    heads = TEXT_HEADS
     architecture: ClassVar[ModelArchitecture]
     padding_side: ClassVar[str] = "right"
 
-    def choose_head(self, hf_config: Any, capability: str | None, model_name: str = "this model") -> str:
-        """The head to load for ``capability`` (``None``: the checkpoint's own)."""
-        heads = checkpoint_heads(hf_config, self.architecture)
-        if capability is None:
-            return heads[0]
-        cap = canonical_capability(capability)
-        for head in heads:
-            if head_serves(self.architecture, head, cap):
-                return head
-        needed = _HEAD_FOR_CAPABILITY.get(cap)
+    def default_head(self) -> Head:
+        """The architecture's head for a config that names no class."""
+        return DEFAULT_HEAD[self.architecture]
+
+    def no_head_error(self, hf_config: Any, capability: str, model_name: str) -> UnsupportedCapabilityError:
+        """Name the head the checkpoint lacks for ``capability`` and what to do instead."""
+        have = checkpoint_heads(hf_config, self.architecture)
+        needed = head_needed_for(capability)
         if needed is None:
-            raise UnsupportedCapabilityError(
-                f"A {self.architecture.value} checkpoint ({', '.join(heads)}) cannot serve {cap!r}."
+            return UnsupportedCapabilityError(
+                f"A {self.architecture.value} checkpoint ({', '.join(have)}) cannot serve {capability!r}."
             )
-        raise missing_head_error(model_name, needed, cap, heads[0])
+        return missing_head_error(model_name, needed.kind, capability, have[0])
 
-    def auto_class_for(self, hf_config: Any, capability: str | None) -> Any:
-        """The ``transformers`` Auto class for the chosen head."""
-        import transformers
+    def serves(self, loaded: LoadedModel, head: Head, capability: str) -> bool:
+        """A sequence classifier serves zero-shot classification only when it is an NLI model."""
+        serves = head_serves(self.architecture, head.kind, capability)
+        if capability == C.ZERO_SHOT_CLASSIFICATION.value and not head.prompted:
+            return serves and is_nli_model(loaded.hf_config)
+        return serves
 
-        head = self.choose_head(hf_config, capability)
-        return getattr(transformers, AUTO_CLASS_FOR_HEAD[head])
+    def refine_capabilities(self, loaded: LoadedModel, capabilities: ModelCapabilities) -> None:
+        """Drop what the loaded head cannot serve; mark head-backed capabilities.
 
-    def load_model(self, model_name: str, config: Mapping[str, Any], capability: str | None = None) -> Any:
-        """Load the model; a capability whose head is missing fails before any weights are read."""
-        if capability is not None:
-            self.choose_head(self.load_config(model_name, config), capability, model_name)
-        return super().load_model(model_name, config, capability)
+        A head-backed capability gets ``requires_finetuning=False`` and ``evidence["head"]`` set
+        to the model class (e.g. ``BertForSequenceClassification``); a generative head records
+        whether the tokenizer has a chat template.
+        """
+        super().refine_capabilities(loaded, capabilities)
+        head = self.head_of(loaded)
+        if head is None:
+            return
+        for cap in list(capabilities):
+            if not head.prompted and cap.name in head.capabilities and cap.name != _EMBED:
+                capabilities.add(
+                    ModelCapability(
+                        name=cap.name,
+                        confidence=cap.confidence,
+                        requires_finetuning=False,
+                        parameters=dict(cap.parameters),
+                        evidence={"head": type(loaded.model).__name__},
+                    )
+                )
+        if head.prompted and C.CHAT.value in capabilities:
+            chat = capabilities.get(C.CHAT.value)
+            chat.evidence = {**chat.evidence, "chat_template": has_chat_template(loaded.tokenizer)}
 
     def unservable_error(
         self, loaded: LoadedModel, capability: str, capabilities: ModelCapabilities
     ) -> UnsupportedCapabilityError:
         """Name the missing head and what to do instead, where a head is what is missing."""
         head = loaded_head(loaded.model)
-        if capability == C.ZERO_SHOT_CLASSIFICATION.value and head == "sequence-classification":
+        if capability == C.ZERO_SHOT_CLASSIFICATION.value and head == SEQUENCE_CLASSIFICATION.kind:
             return not_nli_error(loaded.model_name, loaded.hf_config)
-        needed = _HEAD_FOR_CAPABILITY.get(capability)
+        needed = head_needed_for(capability)
         if needed is None and not is_generative_head(head):
-            needed = "seq2seq-lm" if getattr(loaded.hf_config, "is_encoder_decoder", False) else "causal-lm"
+            needed = SEQ2SEQ_LM if getattr(loaded.hf_config, "is_encoder_decoder", False) else CAUSAL_LM
         if needed is None:
             return super().unservable_error(loaded, capability, capabilities)
-        return missing_head_error(loaded.model_name, needed, capability, head)
+        return missing_head_error(loaded.model_name, needed.kind, capability, head)
 
     def load_processor(self, model_name: str, config: Mapping[str, Any]) -> tuple[Any, Any]:
         """The tokenizer, with this architecture's padding side (and a pad token if it has none)."""
@@ -235,35 +268,6 @@ class TextModelLoader(ModelLoader):
                 tokenizer.pad_token = fallback
         return tokenizer, None
 
-    def refine_capabilities(self, loaded: LoadedModel, capabilities: ModelCapabilities) -> None:
-        """Drop what the loaded head cannot serve; mark head-backed capabilities.
-
-        A head-backed capability gets ``requires_finetuning=False`` and ``evidence["head"]`` set
-        to the model class (e.g. ``BertForSequenceClassification``).
-        """
-        head = loaded_head(loaded.model)
-        nli = is_nli_model(loaded.hf_config)
-        for cap in list(capabilities):
-            name = cap.name
-            serves = head_serves(self.architecture, head, name)
-            if name == C.ZERO_SHOT_CLASSIFICATION.value and head == "sequence-classification":
-                serves = nli
-            if not serves:
-                capabilities.remove(name)
-            elif head in TASK_HEADS and name != C.EMBEDDINGS.value:
-                capabilities.add(
-                    ModelCapability(
-                        name=name,
-                        confidence=cap.confidence,
-                        requires_finetuning=False,
-                        parameters=dict(cap.parameters),
-                        evidence={"head": type(loaded.model).__name__},
-                    )
-                )
-        if is_generative_head(head) and C.CHAT.value in capabilities:
-            chat = capabilities.get(C.CHAT.value)
-            chat.evidence = {**chat.evidence, "chat_template": has_chat_template(loaded.tokenizer)}
-
 
 def has_chat_template(tokenizer: Any) -> bool:
     """Whether a tokenizer carries a chat template."""
@@ -275,7 +279,7 @@ def architecture_of(loaded: LoadedModel) -> ModelArchitecture:
     config = loaded.hf_config
     if getattr(config, "is_encoder_decoder", False):
         return ModelArchitecture.ENCODER_DECODER
-    if loaded_head(loaded.model) == "causal-lm":
+    if loaded_head(loaded.model) == CAUSAL_LM.kind:
         return ModelArchitecture.DECODER_ONLY
     from hfbench.core.architecture import detect_architecture
 

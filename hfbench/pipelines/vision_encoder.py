@@ -22,6 +22,7 @@ _EMBED = Capability.IMAGE_EMBEDDINGS.value
 VISION_HEADS: tuple[Head, ...] = (
     # CLIP, SigLIP ...: an image tower and a text tower in one shared space.
     Head(
+        "zero-shot-image-classification",
         "MODEL_FOR_ZERO_SHOT_IMAGE_CLASSIFICATION_MAPPING_NAMES",
         "AutoModelForZeroShotImageClassification",
         (_ZERO_SHOT, _EMBED),
@@ -29,12 +30,13 @@ VISION_HEADS: tuple[Head, ...] = (
     ),
     # ViTForImageClassification, ConvNextForImageClassification ...: a trained label head.
     Head(
+        "image-classification",
         "MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING_NAMES",
         "AutoModelForImageClassification",
         (_CLASSIFY, _EMBED),
     ),
     # ViTModel, Dinov2Model, CLIPVisionModel ...: a bare backbone, for embeddings only.
-    Head("MODEL_MAPPING_NAMES", "AutoModel", (_EMBED,), trained=False),
+    Head("base", "MODEL_MAPPING_NAMES", "AutoModel", (_EMBED,), trained=False),
 )
 
 
