@@ -18,14 +18,17 @@ def generation_kwargs(
 
     Args:
         max_new_tokens_key: which config key bounds the output (``max_length`` for summaries
-            and translations, ``max_tokens`` otherwise).
+            and translations, ``max_tokens`` otherwise); ``max_tokens``, when set, caps it too.
     """
     kwargs: dict[str, Any] = {}
-    limit = config.get(max_new_tokens_key, config.get("max_tokens"))
-    if limit is not None:
-        kwargs["max_new_tokens"] = int(limit)
+    # max_tokens bounds every generation; max_length (summaries, translations) may only lower it,
+    # so a per-call max_tokens=80 shortens a summary whose default max_length is 128.
+    limits = [config.get(key) for key in {max_new_tokens_key, "max_tokens"}]
+    present = [int(v) for v in limits if v is not None]
+    if present:
+        kwargs["max_new_tokens"] = min(present)
     if config.get("min_length") and max_new_tokens_key == "max_length":
-        kwargs["min_new_tokens"] = int(config["min_length"])
+        kwargs["min_new_tokens"] = min(int(config["min_length"]), kwargs.get("max_new_tokens", 10**9))
     temperature = float(config.get("temperature", 0.0))
     sample = config.get("do_sample", temperature > 0)
     kwargs["do_sample"] = bool(sample)

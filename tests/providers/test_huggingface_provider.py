@@ -205,3 +205,8 @@ def test_recommendation_files_layer_tuned_then_overlay(tiny_llama: Path, tmp_pat
     assert llm.get_model_for_capability("summarization") == "tuned/summarizer"  # tuned over defaults
     llm.registry.remove_recommendation("translation", "small")
     assert llm.get_model_for_capability("translation") != "my/fine-tune"
+
+
+def test_per_call_max_tokens_bounds_a_summary(llm: HuggingFaceProvider) -> None:
+    response = llm.generate("The cat sat on the mat all day long.", capability="summarization", max_tokens=3)
+    assert response.capability == "summarization" and response.output_tokens <= 3
