@@ -1,10 +1,9 @@
 """Fixtures for the embedded-model tests: a private cache, fake catalogues and fake packages.
 
 Non-real tests point ``HFBENCH_CACHE`` at a per-test folder and use small importable packages
-written into ``tmp_path``. ``real_model`` tests convert into a persistent cache so the one-time
-conversions (Gemma ~1 min, SmolLM2 ~40 s) are shared between sessions:
-``$HFBENCH_REAL_MODEL_CACHE`` if set, else the user's hfbench cache (as if ``HFBENCH_CACHE``
-were unset, since the session conftest points it at a throw-away folder).
+written into ``tmp_path``. ``real_model`` tests convert into the normal hfbench cache (or
+``$HFBENCH_REAL_MODEL_CACHE``) so the one-time conversions (Gemma ~1 min, SmolLM2 ~40 s) are
+shared with ``hfbench setup`` and between sessions.
 """
 
 from __future__ import annotations
@@ -133,16 +132,15 @@ def fake_copy_model(fake_package: Callable[..., Path]) -> Path:
 
 @pytest.fixture(scope="module")
 def real_cache() -> Iterator[Path]:
-    """Point ``HFBENCH_CACHE`` at the persistent cache for one test module."""
+    """The persistent cache real models convert into: ``$HFBENCH_REAL_MODEL_CACHE`` if set, else
+    the normal hfbench cache (``$HFBENCH_CACHE``, ``$HF_HOME/hfbench`` …), the one ``hfbench
+    setup`` fills."""
     from hfbench.core.paths import cache_dir
 
     with pytest.MonkeyPatch.context() as mp:
         chosen = os.environ.get("HFBENCH_REAL_MODEL_CACHE")
         if chosen:
             mp.setenv("HFBENCH_CACHE", chosen)
-        else:
-            mp.delenv("HFBENCH_CACHE", raising=False)
-            mp.setenv("HFBENCH_CACHE", str(cache_dir()))
         yield cache_dir()
 
 
