@@ -298,13 +298,12 @@ class BasePipeline:
             ConfigError: an invalid override.
             MediaInputError: an input of the wrong kind.
         """
-        loaded = self.loaded
+        self.loaded  # noqa: B018 - raises PipelineNotLoadedError before load
         cap = canonical_capability(capability) if capability else self.capabilities.primary
         merged = self.config.get_merged_config(cap, overrides={**(config or {}), **kwargs})
         processor = self._get_capability_processor(cap)
         items = as_media_inputs(inputs)
         processor.check_inputs(items)
-        del loaded
         import torch
 
         with torch.inference_mode():

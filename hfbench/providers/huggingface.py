@@ -72,11 +72,9 @@ class HuggingFaceProvider(AbstractLLMInterface):
         model_cache: ModelCache | None = None,
         system: SystemInfo | None = None,
     ) -> None:
-        from hfbench.registry import CapabilityRegistry
-
         self._cache = model_cache if model_cache is not None else default_model_cache()
         self._system_info = system if system is not None else system_info()
-        self._registry = CapabilityRegistry()
+        self._registry: Any = None  # built by _on_config_change: merge_recommendations is always set
         self._architecture: ModelArchitecture | None = None
         self._model_config: ModelConfig | None = None
         self._pipeline: BasePipeline | None = None

@@ -75,7 +75,12 @@ class ModelCache:
                     self.stats.hits += 1
                     return self._entries[key]
                 self.stats.misses += 1
-            pipeline = load()
+            try:
+                pipeline = load()
+            except BaseException:  # a failed load is not cached and leaves no lock behind
+                with self._lock:
+                    self._key_locks.pop(key, None)
+                raise
             with self._lock:
                 self.stats.loads += 1
                 self._entries[key] = pipeline

@@ -100,3 +100,15 @@ def test_unload_and_clear_free_everything() -> None:
 def test_max_models_must_be_positive() -> None:
     with pytest.raises(ValueError):
         ModelCache(max_models=0)
+
+
+def test_a_failed_load_is_not_cached_and_can_be_retried() -> None:
+    cache = ModelCache()
+
+    def broken() -> FakePipeline:
+        raise RuntimeError("no weights")
+
+    with pytest.raises(RuntimeError):
+        cache.get_or_load(("m",), broken)
+    assert len(cache) == 0 and cache.stats.loads == 0
+    assert cache.get_or_load(("m",), FakePipeline).is_loaded
