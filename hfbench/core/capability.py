@@ -59,6 +59,13 @@ class CapabilitySpec:
     inherits: str | None = None
     parameters: Mapping[str, Any] = field(default_factory=dict)
     builtin: bool = True
+    generative: bool = False
+    length_keyed: bool = False
+    classification: bool = False
+
+
+#: The flags a capability may set (``capabilities.toml``); a capability inherits its parent's.
+CAPABILITY_FLAGS = ("generative", "length_keyed", "classification")
 
 
 @dataclass
@@ -110,6 +117,7 @@ def _builtin_specs() -> dict[str, CapabilitySpec]:
             aliases=tuple(entry.get("aliases", ())),
             inherits=entry.get("inherits"),
             parameters=dict(entry.get("parameters", {})),
+            **{flag: bool(entry.get(flag, False)) for flag in CAPABILITY_FLAGS},
         )
     missing = {c.value for c in Capability} - set(specs)
     if missing:  # the enum and the data file must agree
@@ -175,6 +183,30 @@ def capability_lineage(name: str) -> list[str]:
     return list(reversed(chain))
 
 
+def has_flag(name: str, flag: str) -> bool:
+    """Whether a capability, or one it inherits from, sets ``flag`` (see ``CAPABILITY_FLAGS``)."""
+    if flag not in CAPABILITY_FLAGS:
+        valid = ", ".join(CAPABILITY_FLAGS)
+        raise UnsupportedCapabilityError(f"Unknown capability flag {flag!r}; valid: {valid}.")
+    specs = capability_specs()
+    return any(getattr(specs[c], flag) for c in capability_lineage(name))
+
+
+def is_generative(name: str) -> bool:
+    """True for capabilities that generate token by token (they need a KV cache)."""
+    return has_flag(name, "generative")
+
+
+def is_length_keyed(name: str) -> bool:
+    """True for capabilities whose output length is set by ``min_length``/``max_length``."""
+    return has_flag(name, "length_keyed")
+
+
+def is_classification(name: str) -> bool:
+    """True for capabilities whose answer is among labels."""
+    return has_flag(name, "classification")
+
+
 def register_capability(
     name: str,
     *,
@@ -184,6 +216,9 @@ def register_capability(
     parameters: Mapping[str, Any] | None = None,
     architectures: Mapping[ModelArchitecture | str, float] | None = None,
     requires_finetuning: bool = False,
+    generative: bool = False,
+    length_keyed: bool = False,
+    classification: bool = False,
 ) -> CapabilitySpec:
     """Add a capability at run time (e.g. ``code-generation`` inheriting ``text-generation``).
 
@@ -192,6 +227,7 @@ def register_capability(
         inherits: an existing capability whose parameters this one starts from.
         parameters: default parameters (validated later, like any config level).
         architectures: prior confidence per architecture that can serve it.
+        generative, length_keyed, classification: the capability's flags (inherited ones apply too).
 
     Raises:
         UnsupportedCapabilityError: the name or an alias is taken, or ``inherits`` is unknown.
@@ -211,6 +247,9 @@ def register_capability(
         inherits=parent,
         parameters=dict(parameters or {}),
         builtin=False,
+        generative=generative,
+        length_keyed=length_keyed,
+        classification=classification,
     )
     with _registry_lock:
         _custom_specs[canonical] = spec

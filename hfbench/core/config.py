@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import copy
-import json
 import os
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hfbench.core.capability import canonical_capability, capability_lineage, capability_specs
-from hfbench.core.config_schema import check_consistency, validate_params
+from hfbench.core.config_schema import (
+    LOAD_LEVELS,
+    check_consistency,
+    check_params,
+    load_keys,
+    validate_params,
+)
+from hfbench.core.datafiles import read_data_file, write_data_file
 from hfbench.core.errors import ConfigError, UnsupportedCapabilityError, did_you_mean
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from hfbench.core.validation import Problem, join_path
 
 LEVELS = ("base", "architecture", "capabilities", "model_specific")
 # ``[model]`` reads naturally in a file; it means the model-specific level.
@@ -56,22 +57,33 @@ class ModelConfig:
     def validate(self) -> None:
         """Validate every level in place (capability names made canonical).
 
+        Load keys (``dtype``, ``device`` ...) are accepted at the base, architecture and
+        model-specific levels only: they describe how the model is loaded, not one capability.
+
         Raises:
-            ConfigError: naming the file (if any) and the key path of the first problem.
+            ConfigError: every problem at once, each with its key path (and the file, if any).
         """
-        file = self.source
-        self.base = validate_params(self.base, key_path="base", file=file)
-        self.architecture = validate_params(self.architecture, key_path="architecture", file=file)
-        self.model_specific = validate_params(self.model_specific, key_path="model_specific", file=file)
-        if not isinstance(self.capabilities, dict):
-            raise ConfigError("expected a table of capabilities.", key_path="capabilities", file=file)
+        problems: list[Problem] = []
+        levels: dict[str, dict[str, Any]] = {}
+        for name in LOAD_LEVELS:
+            levels[name], found = check_params(getattr(self, name), key_path=name)
+            problems += found
         canonical: dict[str, dict[str, Any]] = {}
-        for name, params in self.capabilities.items():
-            try:
-                cap = canonical_capability(str(name))
-            except UnsupportedCapabilityError as exc:
-                raise ConfigError(str(exc), key_path=f"capabilities.{name}", file=file) from None
-            canonical[cap] = validate_params(params, key_path=f"capabilities.{name}", file=file)
+        if not isinstance(self.capabilities, dict):
+            problems.append(Problem("capabilities", "expected a table of capabilities"))
+        else:
+            for name, params in self.capabilities.items():
+                path = join_path("capabilities", name)
+                try:
+                    cap = canonical_capability(str(name))
+                except UnsupportedCapabilityError as exc:
+                    problems.append(Problem(path, str(exc)))
+                    continue
+                canonical[cap], found = check_params(params, key_path=path, allow_load=False)
+                problems += found
+        if problems:
+            raise ConfigError.from_problems(problems, file=self.source)
+        self.base, self.architecture, self.model_specific = (levels[n] for n in LOAD_LEVELS)
         self.capabilities = canonical
 
     # ---- merging --------------------------------------------------------------------------
@@ -92,7 +104,7 @@ class ModelConfig:
         levels += [self.capabilities.get(name, {}) for name in lineage]
         levels.append(self.model_specific)
         if overrides:
-            levels.append(validate_params(dict(overrides), key_path="call"))
+            levels.append(validate_params(dict(overrides), key_path="call", allow_load=False))
         config: dict[str, Any] = {}
         origin: dict[str, int] = {}  # key -> index of the level that set it (higher wins)
         for index, level in enumerate(levels):
@@ -103,6 +115,17 @@ class ModelConfig:
         return config
 
     merged_config = get_merged_config
+
+    def load_config(self) -> dict[str, Any]:
+        """The load keys (``dtype``, ``device`` ...) merged over base < architecture < model_specific.
+
+        These decide how the model is loaded; they are the same for every capability.
+        """
+        keys = load_keys()
+        merged: dict[str, Any] = {}
+        for level in (self.base, self.architecture, self.model_specific):
+            merged.update({k: copy.deepcopy(v) for k, v in level.items() if k in keys})
+        return merged
 
     def merge(self, other: ModelConfig) -> ModelConfig:
         """A new config with ``other``'s values over this one's, level by level."""
@@ -123,7 +146,7 @@ class ModelConfig:
         if parts[0] == "capabilities" and len(parts) == 3:
             cap = canonical_capability(parts[1])
             level = {**self.capabilities.get(cap, {}), parts[2]: value}
-            self.capabilities[cap] = validate_params(level, key_path=f"capabilities.{cap}")
+            self.capabilities[cap] = validate_params(level, key_path=f"capabilities.{cap}", allow_load=False)
             return
         if parts[0] in ("base", "architecture", "model_specific") and len(parts) == 2:
             level = {**getattr(self, parts[0]), parts[1]: value}
@@ -155,22 +178,35 @@ class ModelConfig:
         if not isinstance(data, Mapping):
             raise ConfigError(f"expected a table at the top, got {type(data).__name__}.", file=source)
         data = {LEVEL_ALIASES.get(str(k), k): v for k, v in data.items()}
-        for key in data:
-            if key not in LEVELS:
-                raise ConfigError(
-                    f"unknown top-level key {key!r}; valid levels are {', '.join(LEVELS)}."
-                    + did_you_mean(str(key), LEVELS),
-                    key_path=str(key),
-                    file=source,
-                )
-        base = {**default_base(), **_level(data, "base", source)}
-        return cls(
-            base=base,
-            architecture=_level(data, "architecture", source),
-            capabilities=_level(data, "capabilities", source),
-            model_specific=_level(data, "model_specific", source),
-            source=source,
-        )
+        problems: list[Problem] = [
+            Problem(
+                str(key),
+                f"unknown top-level key {key!r}; valid levels are {', '.join(LEVELS)}."
+                + did_you_mean(str(key), [*LEVELS, *LEVEL_ALIASES]),
+            )
+            for key in data
+            if key not in LEVELS
+        ]
+        levels: dict[str, dict[str, Any]] = {}
+        for name in LEVELS:
+            value = data.get(name, {})
+            if isinstance(value, dict):
+                levels[name] = copy.deepcopy(value)
+            else:
+                problems.append(Problem(name, f"expected a table, got {type(value).__name__} ({value!r})"))
+        try:
+            config = cls(
+                base={**default_base(), **levels.get("base", {})},
+                architecture=levels.get("architecture", {}),
+                capabilities=levels.get("capabilities", {}),
+                model_specific=levels.get("model_specific", {}),
+                source=source,
+            )
+        except ConfigError as exc:
+            problems += list(exc.problems) or [Problem(exc.key_path or "", exc.reason)]
+        if problems:
+            raise ConfigError.from_problems(problems, file=source)
+        return config
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> ModelConfig:
@@ -178,49 +214,15 @@ class ModelConfig:
 
         Raises:
             ConfigError: missing file, unsupported suffix, a syntax error, or invalid content;
-                the message names the file (and the key path where there is one).
+                the message names the file and every problem's key path.
         """
         file = Path(path)
-        if not file.is_file():
-            raise ConfigError("no such file.", file=file)
-        suffix = file.suffix.lower()
-        try:
-            if suffix == ".toml":
-                data = tomllib.loads(file.read_text(encoding="utf-8"))
-            elif suffix == ".json":
-                data = json.loads(file.read_text(encoding="utf-8"))
-            else:
-                raise ConfigError(f"unsupported suffix {suffix!r}; use .toml or .json.", file=file)
-        except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-            raise ConfigError(f"not valid {suffix[1:].upper()}: {exc}", file=file) from None
+        data = read_data_file(file, what="config file", error=ConfigError)
         return cls.from_dict(data, source=str(file))
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the config as TOML or JSON (by suffix). Null values are left out of TOML."""
         file = Path(path)
-        data = self.to_dict()
-        if file.suffix.lower() == ".toml":
-            import tomli_w
-
-            text = tomli_w.dumps(_drop_none(data))
-        elif file.suffix.lower() == ".json":
-            text = json.dumps(data, indent=2, sort_keys=True) + "\n"
-        else:
+        if file.suffix.lower() not in (".toml", ".json"):
             raise ConfigError(f"unsupported suffix {file.suffix!r}; use .toml or .json.", file=file)
-        file.write_text(text, encoding="utf-8")
-        return file
-
-
-def _level(data: Mapping[str, Any], name: str, source: str | None) -> Any:
-    value = data.get(name, {})
-    if not isinstance(value, dict):
-        raise ConfigError(
-            f"expected a table, got {type(value).__name__} ({value!r}).", key_path=name, file=source
-        )
-    return copy.deepcopy(value)
-
-
-def _drop_none(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _drop_none(v) for k, v in value.items() if v is not None}
-    return value
+        return write_data_file(file, self.to_dict(), sort_keys=True)

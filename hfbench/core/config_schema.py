@@ -6,20 +6,55 @@ way; processors that read a new key add it with ``register_config_key``.
 
 from __future__ import annotations
 
-import math
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
+from hfbench.core.dtypes import TORCH_DTYPE_NAMES
 from hfbench.core.errors import ConfigError, did_you_mean
+from hfbench.core.validation import (
+    Check,
+    Field,
+    FieldError,
+    Problem,
+    at_least,
+    greater_than,
+    in_half_open,
+    join_path,
+)
 
-Check = Callable[[Any], str | None]  # returns a reason when the value is out of range
+Scope = Literal["load", "run"]
+"""``load`` keys decide how a model is loaded (dtype, device ...): one value per loaded model.
+``run`` keys change one call (max_tokens, temperature ...)."""
+
+#: Config levels where load keys may be set (they describe the model, not a capability or a call).
+LOAD_LEVELS = ("base", "architecture", "model_specific")
+
+__all__ = [
+    "LOAD_LEVELS",
+    "ConfigKey",
+    "Scope",
+    "at_least",
+    "check_consistency",
+    "config_keys",
+    "greater_than",
+    "in_half_open",
+    "load_keys",
+    "register_config_key",
+    "validate_params",
+]
 
 
 @dataclass(frozen=True)
 class ConfigKey:
-    """One config key: accepted types, an optional range check, allowed choices, a description."""
+    """One config key: accepted types, an optional range check, allowed choices, a description, a scope.
+
+    Attributes:
+        scope: ``run`` (per call; the default) or ``load`` (how the model is loaded: valid only at
+            the base, architecture and model-specific levels; a different value is a differently
+            loaded model).
+    """
 
     name: str
     types: tuple[type, ...]
@@ -27,67 +62,19 @@ class ConfigKey:
     check: Check | None = None
     choices: tuple[Any, ...] | None = None
     nullable: bool = False
+    scope: Scope = "run"
+
+    @property
+    def field(self) -> Field:
+        """The key as a ``validation.Field``."""
+        return Field(self.types, self.description, False, self.check, self.choices, self.nullable)
 
     def validate(self, value: Any, *, key_path: str, file: str | None) -> Any:
         """Return the value (ints widened to float where a float is expected) or raise ConfigError."""
-        if value is None:
-            if self.nullable:
-                return None
-            raise ConfigError(f"'{self.name}' may not be null.", key_path=key_path, file=file)
-        if isinstance(value, bool) and bool not in self.types:
-            raise ConfigError(
-                f"expected {self._type_names()}, got a boolean ({value!r}).",
-                key_path=key_path,
-                file=file,
-            )
-        if float in self.types and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, self.types):
-            raise ConfigError(
-                f"expected {self._type_names()}, got {type(value).__name__} ({value!r}).",
-                key_path=key_path,
-                file=file,
-            )
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ConfigError(f"must be a finite number, got {value!r}.", key_path=key_path, file=file)
-        if self.choices is not None and value not in self.choices:
-            hint = did_you_mean(str(value), [str(c) for c in self.choices])
-            raise ConfigError(
-                f"{value!r} is not one of {', '.join(repr(c) for c in self.choices)}.{hint}",
-                key_path=key_path,
-                file=file,
-            )
-        if self.check is not None:
-            reason = self.check(value)
-            if reason:
-                raise ConfigError(f"{reason}, got {value!r}.", key_path=key_path, file=file)
-        return value
-
-    def _type_names(self) -> str:
-        names = {
-            float: "a number",
-            int: "an integer",
-            str: "a string",
-            bool: "true/false",
-            list: "a list",
-            dict: "a table",
-        }
-        return " or ".join(names.get(t, t.__name__) for t in self.types)
-
-
-def at_least(low: float) -> Check:
-    """A check for ``value >= low``."""
-    return lambda v: None if v >= low else f"must be >= {low}"
-
-
-def greater_than(low: float) -> Check:
-    """A check for ``value > low``."""
-    return lambda v: None if v > low else f"must be > {low}"
-
-
-def in_half_open(low: float, high: float) -> Check:
-    """A check for ``low < value <= high``."""
-    return lambda v: None if low < v <= high else f"must be in ({low}, {high}]"
+        try:
+            return self.field.convert(value)
+        except FieldError as exc:
+            raise ConfigError(exc.message.rstrip(".") + ".", key_path=key_path, file=file) from None
 
 
 def _string_list(v: Any) -> str | None:
@@ -131,31 +118,68 @@ def config_keys() -> dict[str, ConfigKey]:
         return dict(_KEYS)
 
 
-def validate_params(params: Any, *, key_path: str, file: str | None = None) -> dict[str, Any]:
-    """Validate one level's parameters; returns a normalised copy.
+def load_keys() -> frozenset[str]:
+    """Names of the registered keys whose scope is ``load``."""
+    return frozenset(name for name, key in config_keys().items() if key.scope == "load")
 
-    Raises:
-        ConfigError: not a table, an unknown key (with did-you-mean), a wrong type or range.
-    """
+
+def load_key_problem(name: str, key_path: str) -> Problem:
+    """The problem of a load key set where only run keys may be (a capability level, a call)."""
+    return Problem(
+        key_path,
+        f"{name!r} is a load key: it decides how the model is loaded, so it is set once per model "
+        f"(the provider config, or the {', '.join(LOAD_LEVELS)} level), not per capability or per "
+        "call. To compare values, load the model once per value (one provider each, or "
+        f"`hfbench run --sweep {name}=...`).",
+    )
+
+
+def check_params(
+    params: Any, *, key_path: str, allow_load: bool = True
+) -> tuple[dict[str, Any], list[Problem]]:
+    """Check one level's parameters; returns the normalised copy and every problem found."""
     if not isinstance(params, dict):
-        raise ConfigError(
-            f"expected a table of parameters, got {type(params).__name__}.",
-            key_path=key_path,
-            file=file,
-        )
+        return {}, [Problem(key_path, f"expected a table of parameters, got {type(params).__name__}")]
     keys = config_keys()
     out: dict[str, Any] = {}
+    problems: list[Problem] = []
     for name, value in params.items():
-        path = f"{key_path}.{name}" if key_path else str(name)
+        path = join_path(key_path, name)
         spec = keys.get(name)
         if spec is None:
-            raise ConfigError(
-                f"unknown key {name!r}.{did_you_mean(str(name), keys)} "
-                "Run `hfbench config keys` (or see docs/config.md) for the valid keys.",
-                key_path=path,
-                file=file,
+            problems.append(
+                Problem(
+                    path,
+                    f"unknown key {name!r}.{did_you_mean(str(name), keys)} "
+                    "Run `hfbench config keys` (or see docs/config.md) for the valid keys",
+                )
             )
-        out[name] = spec.validate(value, key_path=path, file=file)
+            continue
+        if spec.scope == "load" and not allow_load:
+            problems.append(load_key_problem(name, path))
+            continue
+        try:
+            out[name] = spec.field.convert(value)
+        except FieldError as exc:
+            problems.append(Problem(path, exc.message))
+    return out, problems
+
+
+def validate_params(
+    params: Any, *, key_path: str, file: str | None = None, allow_load: bool = True
+) -> dict[str, Any]:
+    """Validate one level's parameters; returns a normalised copy.
+
+    Args:
+        allow_load: False where load keys are refused (capability levels, per-call overrides).
+
+    Raises:
+        ConfigError: every problem at once: not a table, unknown keys (with did-you-mean), wrong
+            types or ranges, load keys where they are not allowed.
+    """
+    out, problems = check_params(params, key_path=key_path, allow_load=allow_load)
+    if problems:
+        raise ConfigError.from_problems(problems, file=file)
     return out
 
 
@@ -218,20 +242,24 @@ def _register_builtin_keys() -> None:
         ConfigKey("task", text, "Speech task.", choices=("transcribe", "translate")),
         ConfigKey("question", text, "Question about an image, for inputs that carry none (VQA)."),
         ConfigKey("caption_prompt", text, "Caption instruction (chat models) or caption start (BLIP)."),
-        # loading and running
-        ConfigKey("device", text, "Where to run the model.", _device),
+        # running
+        ConfigKey("batch_size", integer, "Inputs per forward pass.", greater_than(0)),
+        # loading (scope "load": one value per loaded model)
+        ConfigKey("device", text, "Where to run the model.", _device, scope="load"),
+        ConfigKey("dtype", text, "Weight dtype.", choices=("auto", *TORCH_DTYPE_NAMES), scope="load"),
         ConfigKey(
-            "dtype",
-            text,
-            "Weight dtype.",
-            choices=("auto", "float32", "fp32", "float16", "fp16", "bfloat16", "bf16"),
+            "device_map",
+            (str, dict),
+            "accelerate device map ('auto' or a table).",
+            nullable=True,
+            scope="load",
         ),
-        ConfigKey("device_map", (str, dict), "accelerate device map ('auto' or a table).", nullable=True),
         ConfigKey(
             "attn_implementation",
             text,
             "Attention kernel.",
             choices=("auto", "sdpa", "eager", "flash_attention_2", "flash_attention_3"),
+            scope="load",
         ),
         ConfigKey(
             "quantization",
@@ -239,12 +267,12 @@ def _register_builtin_keys() -> None:
             "bitsandbytes quantization.",
             choices=("4bit", "8bit"),
             nullable=True,
+            scope="load",
         ),
-        ConfigKey("trust_remote_code", flag, "Run code from the model repo (off by default)."),
-        ConfigKey("revision", text, "Hub revision (branch, tag or commit).", nullable=True),
-        ConfigKey("cache_dir", text, "huggingface_hub cache folder.", nullable=True),
-        ConfigKey("local_files_only", flag, "Never contact the Hub."),
-        ConfigKey("batch_size", integer, "Inputs per forward pass.", greater_than(0)),
+        ConfigKey("trust_remote_code", flag, "Run code from the model repo (off by default).", scope="load"),
+        ConfigKey("revision", text, "Hub revision (branch, tag or commit).", nullable=True, scope="load"),
+        ConfigKey("cache_dir", text, "huggingface_hub cache folder.", nullable=True, scope="load"),
+        ConfigKey("local_files_only", flag, "Never contact the Hub.", scope="load"),
     )
     for key in builtin:
         register_config_key(key)

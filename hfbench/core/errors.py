@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hfbench.core.validation import Problem
 
 
 def did_you_mean(value: str, valid: Iterable[str], *, limit: int = 3) -> str:
@@ -29,6 +33,7 @@ class ConfigError(HFBenchError, ValueError):
     def __init__(self, message: str, *, key_path: str | None = None, file: str | Path | None = None) -> None:
         self.key_path = key_path
         self.file = str(file) if file is not None else None
+        self.problems: tuple[Problem, ...] = ()
         where = []
         if self.file:
             where.append(f"in {self.file}")
@@ -37,6 +42,18 @@ class ConfigError(HFBenchError, ValueError):
         prefix = ("Config error " + " ".join(where) + ": ") if where else "Config error: "
         super().__init__(prefix + message)
         self.reason = message
+
+    @classmethod
+    def from_problems(cls, problems: Sequence[Problem], *, file: str | Path | None = None) -> ConfigError:
+        """One error for every problem a validation found (a line each, with its key path)."""
+        if len(problems) == 1:
+            error = cls(problems[0].message, key_path=problems[0].key_path or None, file=file)
+        else:
+            lines = "\n".join(f"  - {p}" for p in problems)
+            error = cls(f"{len(problems)} problems:\n{lines}", file=file)
+            error.key_path = problems[0].key_path or None
+        error.problems = tuple(problems)
+        return error
 
 
 class UnsupportedCapabilityError(HFBenchError, ValueError):
@@ -53,6 +70,18 @@ class ModelNotFoundError(HFBenchError, FileNotFoundError):
 
 class ModelLoadError(HFBenchError, RuntimeError):
     """A model was found but could not be loaded (missing weights, bad files, wrong options)."""
+
+
+class OutOfMemoryError(ModelLoadError):
+    """The model (or a batch) does not fit in the memory where it runs: data for a benchmark.
+
+    Attributes:
+        device: where memory ran out (``cpu``, ``cuda:0`` ...), when known.
+    """
+
+    def __init__(self, message: str, *, device: str | None = None) -> None:
+        super().__init__(message)
+        self.device = device
 
 
 class EmbeddedModelError(HFBenchError, RuntimeError):
@@ -78,6 +107,18 @@ class DependencyMissingError(HFBenchError, ImportError):
 
 class RecommendationError(HFBenchError, ValueError):
     """A recommendation file, tier or lookup is invalid."""
+
+
+class NoSuitableModelError(RecommendationError, UnsupportedCapabilityError):
+    """No recommended model for a capability fits the tier and the hardware.
+
+    The message carries the registry's explanation (tiers and models tried, why each was
+    rejected) and what would work instead; ``explanation`` holds it for programs.
+    """
+
+    def __init__(self, message: str, *, explanation: object = None) -> None:
+        super().__init__(message)
+        self.explanation = explanation
 
 
 class ProviderError(HFBenchError, RuntimeError):

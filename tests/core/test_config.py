@@ -57,7 +57,7 @@ def test_base_defaults_follow_the_seed_except_max_tokens() -> None:
         ({"base": {"top_p": 0}}, "base.top_p", r"\(0, 1\]"),
         ({"base": {"top_p": 1.5}}, "base.top_p", r"\(0, 1\]"),
         ({"base": {"max_tokens": 0}}, "base.max_tokens", "> 0"),
-        ({"base": {"max_tokens": 2.5}}, "base.max_tokens", "expected an integer"),
+        ({"base": {"max_tokens": 2.5}}, "base.max_tokens", "expected a whole number"),
         ({"base": {"max_tokens": True}}, "base.max_tokens", "boolean"),
         ({"base": {"top_k": -1}}, "base.top_k", ">= 0"),
         ({"architecture": {"device": "gpu"}}, "architecture.device", "cuda"),
@@ -169,8 +169,8 @@ def test_toml_save_drops_nulls_json_keeps_them(tmp_path: Path) -> None:
     [
         ("bad.toml", "[base\ntemperature = 1", "not valid TOML"),
         ("bad.json", "{", "not valid JSON"),
-        ("cfg.yaml", "base: {}", "unsupported suffix"),
-        ("top.json", "[1, 2]", "expected a table at the top"),
+        ("cfg.yaml", "base: {}", "must end in .json or .toml"),
+        ("top.json", "[1, 2]", "must hold a table at the top"),
     ],
 )
 def test_unreadable_files_give_config_errors(tmp_path: Path, name: str, content: str, message: str) -> None:
@@ -182,7 +182,7 @@ def test_unreadable_files_give_config_errors(tmp_path: Path, name: str, content:
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="no such file"):
+    with pytest.raises(ConfigError, match="does not exist"):
         ModelConfig.from_file(tmp_path / "nope.toml")
 
 
@@ -215,3 +215,59 @@ def test_registered_keys_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     cfg = ModelConfig(base={"beam_groups": 2})
     assert cfg.get_merged_config("text-generation")["beam_groups"] == 2
+
+
+def test_a_config_file_reports_every_mistake_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "seven.toml"
+    path.write_text(
+        "\n".join(
+            [
+                "[base]",
+                "temperature = -1",
+                "max_tokens = 2.5",
+                "top_p = 3",
+                "colour = 'red'",
+                "[capabilities.summarize]",
+                "max_length = 0",
+                "[capabilities.nonsense]",
+                "x = 1",
+                "[modle]",
+            ]
+        )
+    )
+    with pytest.raises(ConfigError) as info:
+        ModelConfig.from_file(path)
+    paths = {p.key_path for p in info.value.problems}
+    assert paths == {
+        "base.temperature",
+        "base.max_tokens",
+        "base.top_p",
+        "base.colour",
+        "capabilities.summarize.max_length",
+        "capabilities.nonsense",
+        "modle",
+    }
+    message = str(info.value)
+    assert "7 problems" in message and str(path) in message
+    assert "Did you mean 'model'" in message
+
+
+@pytest.mark.parametrize("key", ["dtype", "device", "quantization", "attn_implementation"])
+def test_load_keys_are_refused_per_capability_and_per_call(key: str) -> None:
+    value = {"dtype": "bf16", "device": "cpu", "quantization": "4bit", "attn_implementation": "sdpa"}[key]
+    with pytest.raises(ConfigError, match="is a load key") as info:
+        ModelConfig(capabilities={"chat": {key: value}})
+    assert info.value.key_path == f"capabilities.chat.{key}"
+    with pytest.raises(ConfigError, match="is a load key") as info:
+        ModelConfig().get_merged_config("chat", {key: value})
+    assert info.value.key_path == f"call.{key}"
+
+
+def test_load_config_merges_load_keys_of_the_model_levels_only() -> None:
+    config = ModelConfig(
+        base={"dtype": "float32", "temperature": 0.3},
+        architecture={"device": "cpu"},
+        model_specific={"dtype": "bf16"},
+    )
+    assert config.load_config() == {"dtype": "bf16", "device": "cpu"}
+    assert "temperature" not in config.load_config()
