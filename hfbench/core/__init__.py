@@ -1,4 +1,5 @@
-"""The model system: architectures, capabilities, the config tree, errors, hardware, embedded models.
+"""The model system: architectures, capabilities, the config tree, errors, hardware.
 
-Nothing here imports torch or transformers at module level.
+Pure: nothing here downloads, converts or runs pip (that is ``hfbench.sources``), and nothing
+imports torch or transformers at module level.
 """

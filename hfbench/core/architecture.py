@@ -1,21 +1,19 @@
-"""Model architectures (the six interaction patterns) and their detection from a model's config."""
+"""Model architectures (the six interaction patterns) and their detection from a config in memory.
+
+Pure: nothing here reads a model's files or the Hub. Reading a model's config from a folder, the Hub or
+the embedded catalogue is ``hfbench.sources.configs`` (``hfbench.detect_architecture``).
+"""
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from enum import Enum
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from hfbench.core.datafiles import read_package_toml
-from hfbench.core.errors import (
-    ArchitectureDetectionError,
-    ModelNotFoundError,
-    did_you_mean,
-)
+from hfbench.core.errors import ArchitectureDetectionError, did_you_mean
 
 logger = logging.getLogger(__name__)
 
@@ -169,78 +167,26 @@ def architecture_from_config_dict(config: Mapping[str, Any]) -> ModelArchitectur
     return ModelArchitecture.DECODER_ONLY
 
 
-def load_config_dict(
-    source: str | os.PathLike[str],
-    *,
-    revision: str | None = None,
-    cache_dir: str | None = None,
-    local_files_only: bool | None = None,
-) -> dict[str, Any]:
-    """Read ``config.json`` of a local folder, an ``embedded:`` name or a Hub id.
-
-    Hub ids go through ``transformers``/``huggingface_hub`` and their cache, so
-    ``HF_HUB_OFFLINE=1`` and a warm cache work as usual.
-
-    Raises:
-        ModelNotFoundError: no such folder, no cached config while offline, or no such repo.
-    """
-    from hfbench.core.model_source import resolve_model_source
-
-    resolved = resolve_model_source(source)
-    path = Path(resolved)
-    if path.is_dir() and not (path / "config.json").is_file():
-        raise ModelNotFoundError(
-            f"The folder {path} has no config.json, so it is not a Hugging Face model folder."
-        )
-    from transformers import PretrainedConfig
-
-    kwargs: dict[str, Any] = {"revision": revision, "cache_dir": cache_dir}
-    if local_files_only is not None:
-        kwargs["local_files_only"] = local_files_only
-    try:
-        config_dict, _ = PretrainedConfig.get_config_dict(str(resolved), **kwargs)
-    except OSError as exc:
-        offline = os.environ.get("HF_HUB_OFFLINE", "0").lower() in {"1", "true", "yes"}
-        hint = (
-            " HF_HUB_OFFLINE is set and the Hub cache has no config for it: download it once "
-            "with network access, or pass a local folder."
-            if offline
-            else " Check the id (owner/name), your network, or pass a local folder."
-        )
-        raise ModelNotFoundError(
-            f"Could not read the config of {str(source)!r}.{hint} (cause: {exc})"
-        ) from exc
-    return dict(config_dict)
-
-
-def detect_architecture(source: Any, **load_kwargs: Any) -> ModelArchitecture:
-    """Detect the architecture of a model.
+def architecture_from_config(config: Any) -> ModelArchitecture:
+    """Decide the architecture of a config already in memory (no file or Hub is read).
 
     Args:
-        source: a Hub id, a local folder, an ``embedded:<name>``, a config dictionary,
-            a ``transformers.PretrainedConfig`` or a loaded model (anything with ``.config``).
-        **load_kwargs: ``revision``, ``cache_dir``, ``local_files_only`` for Hub ids.
-
-    Returns:
-        The ``ModelArchitecture``.
+        config: a config dictionary, a ``transformers.PretrainedConfig`` or a loaded model
+            (anything with ``.config``).
 
     Raises:
-        ModelNotFoundError: the config could not be read (see ``load_config_dict``).
-        ArchitectureDetectionError: ``source`` is of a type that carries no config.
+        ArchitectureDetectionError: ``config`` is of a type that carries no config.
 
     Example:
-        >>> detect_architecture({"model_type": "llama"})
+        >>> architecture_from_config({"model_type": "llama"})
         <ModelArchitecture.DECODER_ONLY: 'decoder_only'>
     """
-    if isinstance(source, Mapping):
-        return architecture_from_config_dict(source)
-    if isinstance(source, (str, os.PathLike)):
-        return architecture_from_config_dict(load_config_dict(source, **load_kwargs))
-    config = getattr(source, "config", source)
-    to_dict = getattr(config, "to_dict", None)
+    if isinstance(config, Mapping):
+        return architecture_from_config_dict(config)
+    to_dict = getattr(getattr(config, "config", config), "to_dict", None)
     if callable(to_dict):
         return architecture_from_config_dict(to_dict())
     raise ArchitectureDetectionError(
-        f"Cannot detect an architecture from a {type(source).__name__}; pass a Hub id, a local "
-        "folder, a config dict, a transformers PretrainedConfig or a loaded model."
+        f"Cannot detect an architecture from a {type(config).__name__}; pass a Hub id, a local "
+        "folder, an embedded:<name>, a config dict, a transformers PretrainedConfig or a loaded model."
     )

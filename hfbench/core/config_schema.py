@@ -211,6 +211,11 @@ def _register_builtin_keys() -> None:
         ConfigKey("top_p", num, "Nucleus sampling mass.", in_half_open(0, 1)),
         ConfigKey("top_k", integer, "Sample from the k most likely tokens (0 = off).", at_least(0)),
         ConfigKey("min_length", integer, "Fewest new tokens (summaries).", at_least(0)),
+        ConfigKey(
+            "ignore_eos",
+            flag,
+            "Generate exactly the token limit (end-of-sequence suppressed): for speed measurements.",
+        ),
         ConfigKey("max_length", integer, "Most new tokens (summaries, translations).", greater_than(0)),
         ConfigKey("repetition_penalty", num, "Penalty for repeated tokens (1 = none).", greater_than(0)),
         ConfigKey("num_beams", integer, "Beam search width (1 = none).", at_least(1)),

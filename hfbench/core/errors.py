@@ -121,5 +121,13 @@ class NoSuitableModelError(RecommendationError, UnsupportedCapabilityError):
         self.explanation = explanation
 
 
+class ResultsError(HFBenchError, ValueError):
+    """A results file (or a line of it) cannot be read: written by a newer hfbench, or not a record."""
+
+
+class BenchmarkError(HFBenchError, RuntimeError):
+    """A benchmark suite, cell or run is invalid, or a run could not go on."""
+
+
 class ProviderError(HFBenchError, RuntimeError):
     """A provider name is unknown or a provider call failed."""

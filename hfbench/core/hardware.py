@@ -98,9 +98,9 @@ class SystemInfo:
         data["gpu_memory_gb"] = self.gpu_memory_gb
         return data
 
-    def fingerprint(self) -> str:
-        """A short, stable id of the hardware and software recipe (not of free memory)."""
-        stable = {
+    def hardware_facts(self) -> dict[str, Any]:
+        """The machine's stable hardware facts (no free memory, no software versions)."""
+        return {
             "platform": self.platform,
             "machine": self.machine,
             "cpu_model": self.cpu_model,
@@ -108,11 +108,20 @@ class SystemInfo:
             "ram_total_gb": round(self.ram_total_gb),
             "gpus": [(d.name, round(d.total_memory_gb)) for d in self.cuda_devices],
             "mps": self.mps_available,
-            "torch": self.torch_version,
-            "transformers": self.transformers_version,
         }
-        digest = hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()
-        return digest[:12]
+
+    def hardware_id(self) -> str:
+        """A short, stable id of the hardware alone: what names a machine's recommendation files.
+
+        The same machine keeps its id across torch/transformers upgrades (``fingerprint`` does not).
+        """
+        return _short_hash(self.hardware_facts())
+
+    def fingerprint(self) -> str:
+        """A short, stable id of the hardware and software recipe (not of free memory)."""
+        return _short_hash(
+            {**self.hardware_facts(), "torch": self.torch_version, "transformers": self.transformers_version}
+        )
 
     def summary(self) -> str:
         """A few human-readable lines (what ``hfbench info`` prints)."""
@@ -136,9 +145,14 @@ class SystemInfo:
             f"accelerator   {self.accelerator}",
             f"torch         {self.torch_version or 'not installed'}",
             f"transformers  {self.transformers_version or 'not installed'}",
+            f"hardware id   {self.hardware_id()}",
             f"fingerprint   {self.fingerprint()}",
         ]
         return "\n".join(lines)
+
+
+def _short_hash(data: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def _cpu_model() -> str:

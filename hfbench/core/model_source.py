@@ -1,28 +1,23 @@
-"""Turn what a user names as a model (Hub id, folder, ``embedded:<name>``) into a loadable source."""
+"""How a user names a model: a Hub id, a local folder, or ``embedded:<name>`` (names only, no I/O).
+
+Turning a name into files on disk (resolving, converting, downloading) is ``hfbench.sources``'
+job; this module only reads the name.
+"""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
+#: The prefix of embedded real models: ``embedded:<name>`` (see docs/embedded-models.md).
 EMBEDDED_PREFIX = "embedded:"
 
 
 def is_embedded(source: str | os.PathLike[str]) -> bool:
     """True for ``embedded:<name>`` sources."""
-    return isinstance(source, str) and source.startswith(EMBEDDED_PREFIX)
+    return isinstance(source, str) and source.strip().startswith(EMBEDDED_PREFIX)
 
 
-def resolve_model_source(source: str | os.PathLike[str]) -> str:
-    """Return a local folder for ``embedded:`` names and existing paths, else the Hub id unchanged.
-
-    Embedded models are converted into the cache on first use (see ``hfbench.core.embedded``).
-    """
-    if is_embedded(source):
-        from hfbench.core.embedded import embedded_model_path
-
-        return str(embedded_model_path(str(source)[len(EMBEDDED_PREFIX) :]))
-    path = Path(source).expanduser()
-    if path.exists():
-        return str(path)
-    return str(source)
+def strip_prefix(name: str) -> str:
+    """``embedded:whisper-base`` -> ``whisper-base`` (names without the prefix pass through)."""
+    name = name.strip()
+    return name[len(EMBEDDED_PREFIX) :] if name.startswith(EMBEDDED_PREFIX) else name

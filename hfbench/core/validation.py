@@ -178,6 +178,6 @@ def problems_message(problems: Iterable[Problem], *, what: str, file: object = N
     found = list(problems)
     where = f"Invalid {what}" + (f" {file}" if file else "")
     if len(found) == 1:
-        return f"{where} {found[0]}"
+        return f"{where} {found[0]}" if found[0].key_path else f"{where}: {found[0]}"
     lines = "\n".join(f"  - {p}" for p in found)
     return f"{where}: {len(found)} problems:\n{lines}"

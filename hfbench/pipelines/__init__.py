@@ -7,21 +7,47 @@ from __future__ import annotations
 
 from typing import Any
 
-from hfbench.core.architecture import ModelArchitecture, detect_architecture
-from hfbench.pipelines.base import BasePipeline, CapabilityProcessor, LoadedModel, ModelLoader
+from hfbench.core.architecture import ModelArchitecture
+from hfbench.pipelines.architectures import (
+    DecoderOnlyPipeline,
+    EncoderDecoderPipeline,
+    EncoderOnlyPipeline,
+    MultimodalPipeline,
+    SpeechPipeline,
+    VisionEncoderPipeline,
+)
+from hfbench.pipelines.base import BasePipeline
+from hfbench.pipelines.loader import LoadedModel, ModelLoader
 from hfbench.pipelines.media import MediaInput
-from hfbench.pipelines.registry import pipeline_class, register_pipeline, register_processor
+from hfbench.pipelines.processor import CapabilityProcessor
+from hfbench.pipelines.registry import (
+    load_builtins,
+    pipeline_class,
+    register_loader,
+    register_pipeline,
+    register_processor,
+)
+from hfbench.sources.configs import detect_architecture
 
 __all__ = [
     "BasePipeline",
     "CapabilityProcessor",
+    "DecoderOnlyPipeline",
+    "EncoderDecoderPipeline",
+    "EncoderOnlyPipeline",
     "LoadedModel",
     "MediaInput",
     "ModelLoader",
+    "MultimodalPipeline",
+    "SpeechPipeline",
+    "VisionEncoderPipeline",
     "pipeline_for",
+    "register_loader",
     "register_pipeline",
     "register_processor",
 ]
+
+load_builtins()  # every loader, named pipeline and processor, in this process and any child
 
 
 def pipeline_for(

@@ -1,4 +1,10 @@
-"""``BasePipeline``, ``ModelLoader`` and ``CapabilityProcessor``: the shape every architecture fills in."""
+"""``BasePipeline``: load a model once with its architecture's loader, then run any capability it serves.
+
+The loader comes from the architecture's row in the loader registry (``@register_loader``);
+capability processors from the processor registry (``@register_processor``). The named
+pipelines of the seed (``EncoderOnlyPipeline`` ...) are that table's rows
+(``pipelines.architectures``).
+"""
 
 from __future__ import annotations
 
@@ -6,188 +12,38 @@ import gc
 import logging
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from hfbench.core.architecture import ModelArchitecture
 from hfbench.core.capability import Capability, ModelCapabilities, canonical_capability
 from hfbench.core.config import ModelConfig
-from hfbench.core.errors import (
-    MediaInputError,
-    PipelineNotLoadedError,
-    UnsupportedCapabilityError,
-)
-from hfbench.core.model_source import resolve_model_source
-from hfbench.pipelines.loading import (
-    LoadOptions,
-    call_transformers,
-    from_pretrained_kwargs,
-    place_model,
-)
-from hfbench.pipelines.media import MediaInput, MediaKind, as_media_inputs
-from hfbench.pipelines.registry import processor_class, registered_processors
+from hfbench.core.errors import ConfigError, PipelineNotLoadedError, UnsupportedCapabilityError
+from hfbench.pipelines.loader import LoadedModel, ModelLoader
+from hfbench.pipelines.loading import LoadOptions, place_model
+from hfbench.pipelines.media import MediaInput, as_media_inputs
+from hfbench.pipelines.processor import CapabilityProcessor
+from hfbench.pipelines.registry import loader_class, processor_class, registered_processors
 from hfbench.pipelines.results import ProcessResult
+from hfbench.sources.resolve import resolve_model_source
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class LoadedModel:
-    """A loaded model with everything a processor needs.
-
-    Attributes:
-        model_name: what the user asked for (Hub id, folder or ``embedded:<name>``).
-        source: the local folder or Hub id it was loaded from.
-        model: the ``transformers`` model, in eval mode, on its device.
-        tokenizer: the text tokenizer, if the model reads text.
-        processor: the image processor / feature extractor / ``AutoProcessor``, if any.
-        hf_config: the model's ``PretrainedConfig``.
-        options: the ``LoadOptions`` used.
-        load_seconds: wall time of the load.
-    """
-
-    model_name: str
-    source: str
-    model: Any
-    tokenizer: Any
-    processor: Any
-    hf_config: Any
-    options: LoadOptions
-    load_seconds: float
-
-    @property
-    def device(self) -> Any:
-        """The device of the model's first parameter."""
-        return next(self.model.parameters()).device
-
-
-class ModelLoader:
-    """Loads a model and its tokenizer/processor for one architecture.
-
-    Subclasses choose the ``Auto*`` class per capability and checkpoint head
-    (``auto_class_for``) and the processor type (``load_processor``).
-    """
-
-    def auto_class_for(self, hf_config: Any, capability: str | None) -> Any:
-        """The ``transformers`` Auto class to load with (override per architecture)."""
-        raise NotImplementedError
-
-    def load_config(self, model_name: str, config: Mapping[str, Any]) -> Any:
-        """The checkpoint's ``PretrainedConfig`` (through the Hub cache for Hub ids)."""
-        from transformers import AutoConfig
-
-        source = resolve_model_source(model_name)
-        kwargs = hub_kwargs(config)
-        return call_transformers("config", model_name, lambda: AutoConfig.from_pretrained(source, **kwargs))
-
-    def load_model(self, model_name: str, config: Mapping[str, Any], capability: str | None = None) -> Any:
-        """Load the model for ``capability`` (or the checkpoint's own head) and place it."""
-        source = resolve_model_source(model_name)
-        options = LoadOptions.from_config(config)
-        hf_config = self.load_config(model_name, config)
-        auto_class = self.auto_class_for(hf_config, capability)
-        kwargs = from_pretrained_kwargs(options)
-        model = call_transformers(
-            "weights",
-            model_name,
-            lambda: auto_class.from_pretrained(source, config=hf_config, **kwargs),
-        )
-        return place_model(model, options)
-
-    def load_processor(self, model_name: str, config: Mapping[str, Any]) -> tuple[Any, Any]:
-        """Return ``(tokenizer, processor)``; the default loads a tokenizer only."""
-        from transformers import AutoTokenizer
-
-        source = resolve_model_source(model_name)
-        kwargs = hub_kwargs(config)
-        tokenizer = call_transformers(
-            "tokenizer", model_name, lambda: AutoTokenizer.from_pretrained(source, **kwargs)
-        )
-        return tokenizer, None
-
-    def refine_capabilities(self, loaded: LoadedModel, capabilities: ModelCapabilities) -> None:
-        """Adjust the architecture's capabilities to this checkpoint (e.g. drop a missing head)."""
-
-    def unservable_error(
-        self, loaded: LoadedModel, capability: str, capabilities: ModelCapabilities
-    ) -> UnsupportedCapabilityError:
-        """The error for a capability ``refine_capabilities`` dropped (override to say what to do)."""
-        return UnsupportedCapabilityError(
-            f"{loaded.model_name} ({type(loaded.model).__name__}) cannot serve {capability!r}; "
-            f"this checkpoint serves: {', '.join(capabilities.names()) or 'nothing'}."
-        )
-
-
-def hub_kwargs(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The Hub-related ``from_pretrained`` options (for tokenizers and processors)."""
-    kwargs = from_pretrained_kwargs(LoadOptions.from_config(config))
-    return {k: kwargs[k] for k in ("trust_remote_code", "revision", "cache_dir", "local_files_only")}
-
-
-class CapabilityProcessor:
-    """Runs one capability on a loaded model. Subclasses register with ``@register_processor``.
-
-    Attributes:
-        capability: set by the registration decorator.
-        accepts: the input kinds it takes.
-        streams: whether ``stream`` is implemented.
-    """
-
-    capability: ClassVar[str] = ""
-    accepts: ClassVar[tuple[MediaKind, ...]] = ("text",)
-    streams: ClassVar[bool] = False
-
-    def __init__(self, loaded: LoadedModel, capability: str | None = None) -> None:
-        self.loaded = loaded
-        self.requested_capability = capability or self.capability
-
-    @property
-    def model(self) -> Any:
-        """The loaded model."""
-        return self.loaded.model
-
-    @property
-    def tokenizer(self) -> Any:
-        """The loaded tokenizer (may be None for vision models)."""
-        return self.loaded.tokenizer
-
-    @property
-    def processor(self) -> Any:
-        """The loaded image processor / feature extractor / processor (may be None)."""
-        return self.loaded.processor
-
-    def check_inputs(self, inputs: list[MediaInput]) -> None:
-        """Raise ``MediaInputError`` for an input kind this processor does not take."""
-        for item in inputs:
-            if item.kind not in self.accepts:
-                raise MediaInputError(
-                    f"{self.requested_capability} takes {' or '.join(self.accepts)} inputs, "
-                    f"got {item.describe()}."
-                )
-
-    def process(self, inputs: list[MediaInput], config: dict[str, Any]) -> list[ProcessResult]:
-        """Run the capability on a batch of inputs; results come back in input order."""
-        raise NotImplementedError
-
-    def stream(self, item: MediaInput, config: dict[str, Any]) -> Iterator[str]:
-        """Yield text pieces as they are generated (generative processors only)."""
-        raise UnsupportedCapabilityError(
-            f"{self.requested_capability} does not stream; call process() instead."
-        )
 
 
 class BasePipeline:
     """Simplified pipeline focusing on core functionality: load once, process any capability.
 
-    Subclasses set ``architecture_type`` and ``loader_class`` and register with
-    ``@register_pipeline``.
+    ``BasePipeline(architecture)`` works for every architecture (its loader comes from the
+    loader registry); the seed's named subclasses set ``architecture_type`` instead.
     """
 
-    architecture_type: ClassVar[ModelArchitecture]
-    loader_class: ClassVar[type[ModelLoader]] = ModelLoader
+    architecture_type: ClassVar[ModelArchitecture | None] = None
 
     def __init__(self, architecture: ModelArchitecture | str | None = None) -> None:
         arch = architecture if architecture is not None else type(self).architecture_type
+        if arch is None:
+            valid = ", ".join(a.value for a in ModelArchitecture)
+            raise ConfigError(f"BasePipeline needs an architecture ({valid}).", key_path="architecture")
         self.architecture = ModelArchitecture.parse(arch)
         self.capabilities = ModelCapabilities(self.architecture)
         self.config = ModelConfig()
@@ -220,15 +76,33 @@ class BasePipeline:
         config: ModelConfig | Mapping[str, Any] | None = None,
         *,
         capability: str | None = None,
+        progress: bool = True,
     ) -> BasePipeline:
-        """Load model and processor with this architecture's loader; returns ``self``.
+        """Prepare (once), then load model and processor with this architecture's loader.
+
+        Preparation (converting an embedded model, downloading a Hub snapshot) runs first and is
+        timed apart (``loaded.prepare_seconds``); loading is timed per phase
+        (``loaded.load_phases``: config, weights, placement, tokenizer).
 
         Args:
             model_name: Hub id, local folder or ``embedded:<name>`` (default: the name given to
                 ``pipeline_for``).
-            config: a ``ModelConfig`` or a dictionary of its four levels.
+            config: a ``ModelConfig`` or a dictionary of its four levels; its load keys (dtype,
+                device ...) decide how the model is loaded.
             capability: load the head that serves this capability (default: the checkpoint's own).
+            progress: show a progress bar when preparation has work to do.
+
+        Returns:
+            ``self``.
+
+        Raises:
+            PipelineNotLoadedError: no model name.
+            ModelNotFoundError, EmbeddedModelError: the model cannot be prepared.
+            OutOfMemoryError: it does not fit (a ``ModelLoadError``).
+            ModelLoadError: anything else that failed while loading.
         """
+        from hfbench.sources import prepare_model
+
         name = model_name or self.model_name
         if not name:
             raise PipelineNotLoadedError("load() needs a model name (Hub id, folder or embedded:).")
@@ -236,13 +110,22 @@ class BasePipeline:
             self.config = config
         elif config is not None:
             self.config = ModelConfig.from_dict(config)
-        cap = canonical_capability(capability) if capability else self.capabilities.primary
-        merged = self.config.get_merged_config(cap)
+        load_config = self.config.load_config()
+        options = LoadOptions.from_config(load_config)
         self.unload()
+        prepared = prepare_model(
+            name, progress=progress, revision=options.revision, cache_dir=options.cache_dir
+        )
         loader = self._get_architecture_loader()
-        start = time.perf_counter()
-        model = loader.load_model(name, merged, capability)
-        tokenizer, processor = loader.load_processor(name, merged)
+        phases: dict[str, float] = {}
+        with _timed(phases, "config"):
+            hf_config = loader.load_config(name, load_config)
+        with _timed(phases, "weights"):
+            model = loader.load_weights(name, load_config, capability, hf_config)
+        with _timed(phases, "placement"):
+            model = place_model(model, options, name)
+        with _timed(phases, "tokenizer"):
+            tokenizer, processor = loader.load_processor(name, load_config)
         self._loaded = LoadedModel(
             model_name=name,
             source=resolve_model_source(name),
@@ -250,8 +133,10 @@ class BasePipeline:
             tokenizer=tokenizer,
             processor=processor,
             hf_config=model.config,
-            options=LoadOptions.from_config(merged),
-            load_seconds=time.perf_counter() - start,
+            options=options,
+            load_seconds=sum(phases.values()),
+            load_phases=phases,
+            prepare_seconds=prepared.seconds,
         )
         self.model_name = name
         self.capabilities = ModelCapabilities(self.architecture)
@@ -301,13 +186,20 @@ class BasePipeline:
         self.loaded  # noqa: B018 - raises PipelineNotLoadedError before load
         cap = canonical_capability(capability) if capability else self.capabilities.primary
         merged = self.config.get_merged_config(cap, overrides={**(config or {}), **kwargs})
-        processor = self._get_capability_processor(cap)
-        items = as_media_inputs(inputs)
+        return self.run(as_media_inputs(inputs), cap, merged)
+
+    def run(self, items: list[MediaInput], capability: str, merged: Mapping[str, Any]) -> list[ProcessResult]:
+        """Run a capability with an already merged config (what ``process`` does after merging).
+
+        For callers that merge with their own config tree (a provider sharing this loaded model
+        with others, the benchmark harness); ``merged`` is not validated again.
+        """
+        processor = self._get_capability_processor(capability)
         processor.check_inputs(items)
         import torch
 
         with torch.inference_mode():
-            return processor.process(items, merged)
+            return processor.process(items, dict(merged))
 
     def stream(
         self,
@@ -320,10 +212,14 @@ class BasePipeline:
         self.loaded  # noqa: B018 - raises PipelineNotLoadedError before load
         cap = canonical_capability(capability) if capability else self.capabilities.primary
         merged = self.config.get_merged_config(cap, overrides={**(config or {}), **kwargs})
-        processor = self._get_capability_processor(cap)
         (media,) = as_media_inputs([item])
-        processor.check_inputs([media])
-        yield from processor.stream(media, merged)
+        return self.run_stream(media, cap, merged)
+
+    def run_stream(self, item: MediaInput, capability: str, merged: Mapping[str, Any]) -> Iterator[str]:
+        """``stream`` with an already merged config (see ``run``); inputs are checked before it returns."""
+        processor = self._get_capability_processor(capability)
+        processor.check_inputs([item])
+        return processor.stream(item, dict(merged))
 
     def supported_capabilities(self) -> list[str]:
         """Capabilities this pipeline has a processor for (dedicated or general prompting)."""
@@ -333,7 +229,7 @@ class BasePipeline:
         return sorted(own)
 
     def _get_architecture_loader(self) -> ModelLoader:
-        return type(self).loader_class()
+        return loader_class(self.architecture)()
 
     def _get_capability_processor(self, capability: str) -> CapabilityProcessor:
         if capability in self._processors:
@@ -359,3 +255,13 @@ class BasePipeline:
     def __repr__(self) -> str:
         state = f"loaded {self.model_name!r}" if self.is_loaded else "not loaded"
         return f"{type(self).__name__}({self.architecture.value}, {state})"
+
+
+@contextmanager
+def _timed(phases: dict[str, float], name: str) -> Iterator[None]:
+    """Add the wall time of the ``with`` block to ``phases[name]``."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        phases[name] = phases.get(name, 0.0) + time.perf_counter() - start

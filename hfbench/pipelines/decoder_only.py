@@ -1,4 +1,4 @@
-"""DecoderOnlyPipeline: causal LMs (GPT-2, Llama, Gemma ...).
+"""The decoder-only loader: causal LMs (GPT-2, Llama, Gemma ...).
 
 Text generation and chat run ``generate()``; any other text capability without a dedicated
 processor runs as an instruction prompt (``GeneralProcessor``). Processors live in
@@ -10,18 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from hfbench.core.architecture import ModelArchitecture
-from hfbench.pipelines.base import BasePipeline
-from hfbench.pipelines.processors import (  # noqa: F401 - importing registers the text processors
-    classification,
-    embeddings,
-    general,
-    question_answering,
-    text_generation,
-)
-from hfbench.pipelines.registry import register_pipeline
+from hfbench.pipelines.registry import register_loader
 from hfbench.pipelines.text_loading import TextModelLoader
 
 
+@register_loader(ModelArchitecture.DECODER_ONLY)
 class DecoderOnlyLoader(TextModelLoader):
     """Loads causal LMs (``AutoModelForCausalLM``), or a decoder classifier by its head.
 
@@ -37,11 +30,3 @@ class DecoderOnlyLoader(TextModelLoader):
         tokenizer, processor = super().load_processor(model_name, config)
         tokenizer.truncation_side = "left"
         return tokenizer, processor
-
-
-@register_pipeline(ModelArchitecture.DECODER_ONLY)
-class DecoderOnlyPipeline(BasePipeline):
-    """Pipeline for DECODER_ONLY models."""
-
-    architecture_type = ModelArchitecture.DECODER_ONLY
-    loader_class = DecoderOnlyLoader

@@ -1,4 +1,4 @@
-"""EncoderOnlyPipeline: BERT-like encoders; every capability is served by a checkpoint head.
+"""The encoder-only loader: BERT-like encoders; every capability is served by a checkpoint head.
 
 The head comes from the checkpoint (``config.architectures``): ``ForMaskedLM`` serves fill-mask,
 ``ForSequenceClassification`` text classification (and zero-shot when its labels are NLI labels),
@@ -9,27 +9,13 @@ its base model. Processors live in ``pipelines/processors/``.
 from __future__ import annotations
 
 from hfbench.core.architecture import ModelArchitecture
-from hfbench.pipelines.base import BasePipeline
-from hfbench.pipelines.processors import (  # noqa: F401 - importing registers the text processors
-    classification,
-    embeddings,
-    fill_mask,
-    question_answering,
-)
-from hfbench.pipelines.registry import register_pipeline
+from hfbench.pipelines.registry import register_loader
 from hfbench.pipelines.text_loading import TextModelLoader
 
 
+@register_loader(ModelArchitecture.ENCODER_ONLY)
 class EncoderOnlyLoader(TextModelLoader):
     """Loads encoders by their head (bare ``BertModel`` -> ``AutoModel``); pads on the right."""
 
     architecture = ModelArchitecture.ENCODER_ONLY
     padding_side = "right"
-
-
-@register_pipeline(ModelArchitecture.ENCODER_ONLY)
-class EncoderOnlyPipeline(BasePipeline):
-    """Pipeline for ENCODER_ONLY models (BERT, RoBERTa, MiniLM ...)."""
-
-    architecture_type = ModelArchitecture.ENCODER_ONLY
-    loader_class = EncoderOnlyLoader

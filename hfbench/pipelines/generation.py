@@ -29,6 +29,10 @@ def generation_kwargs(
         kwargs["max_new_tokens"] = min(present)
     if config.get("min_length") and max_new_tokens_key == "max_length":
         kwargs["min_new_tokens"] = min(int(config["min_length"]), kwargs.get("max_new_tokens", 10**9))
+    if config.get("ignore_eos") and "max_new_tokens" in kwargs:
+        # A fixed decode length, so tokens/s compare across models: end-of-sequence is suppressed
+        # until max_new_tokens (vLLM's ignore_eos; stop strings still end a row).
+        kwargs["min_new_tokens"] = kwargs["max_new_tokens"]
     temperature = float(config.get("temperature", 0.0))
     sample = config.get("do_sample", temperature > 0)
     kwargs["do_sample"] = bool(sample)

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from hfbench.core.capability import ModelCapabilities, canonical_capability
 from hfbench.core.errors import ModelLoadError, UnsupportedCapabilityError
-from hfbench.pipelines.base import LoadedModel, ModelLoader
+from hfbench.pipelines.loader import LoadedModel, ModelLoader
 
 
 @dataclass(frozen=True)
@@ -198,11 +198,13 @@ class HeadLoader(ModelLoader):
         """The Auto class of the checkpoint's head that serves ``capability``."""
         return self.choose_head(hf_config, capability).load_class()
 
-    def load_model(self, model_name: str, config: Mapping[str, Any], capability: str | None = None) -> Any:
-        """Load the model; a capability the checkpoint has no head for fails before any weights are read."""
+    def load_weights(
+        self, model_name: str, config: Mapping[str, Any], capability: str | None, hf_config: Any
+    ) -> Any:
+        """Read the weights; a capability the checkpoint has no head for fails before any are read."""
         if capability is not None:
-            self.choose_head(self.load_config(model_name, config), capability, model_name)
-        return super().load_model(model_name, config, capability)
+            self.choose_head(hf_config, capability, model_name)
+        return super().load_weights(model_name, config, capability, hf_config)
 
     def head_of(self, loaded: LoadedModel) -> Head | None:
         """The head the loaded model came from (by its class; else by its config)."""

@@ -7,29 +7,23 @@ hfbench's.
 
 from __future__ import annotations
 
-import os
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from hfbench.core.dtypes import canonical_dtype, torch_dtype
 from hfbench.core.errors import (
     ConfigError,
     DependencyMissingError,
     HFBenchError,
     ModelLoadError,
     ModelNotFoundError,
+    OutOfMemoryError,
 )
+from hfbench.core.hub import hub_offline
 
 T = TypeVar("T")
-
-_DTYPES = {
-    "float32": "float32",
-    "fp32": "float32",
-    "float16": "float16",
-    "fp16": "float16",
-    "bfloat16": "bfloat16",
-    "bf16": "bfloat16",
-}
 
 
 @dataclass(frozen=True)
@@ -48,13 +42,19 @@ class LoadOptions:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> LoadOptions:
-        """Pick the loading keys out of a merged (already validated) config."""
+        """Pick the load keys out of a (validated) config; run keys are ignored."""
         fields = cls.__dataclass_fields__
         return cls(**{k: v for k, v in config.items() if k in fields})
 
     def cache_key(self) -> tuple[Any, ...]:
-        """What identifies one loaded copy of a model (for the provider's model cache)."""
-        return (self.revision, resolve_dtype_name(self), resolve_device(self.device), self.quantization)
+        """What identifies one loaded copy of a model (for the provider's model cache): every
+        load option, with ``auto`` dtype and device resolved, so ``fp32`` and ``float32`` (or
+        ``auto`` on a CPU) are one entry and a different dtype is another."""
+        resolved = dataclasses.replace(
+            self, dtype=resolve_dtype_name(self), device=resolve_device(self.device)
+        )
+        values = dataclasses.astuple(resolved)
+        return tuple(sorted(v.items()) if isinstance(v, dict) else v for v in values)
 
 
 def resolve_device(device: str) -> str:
@@ -85,7 +85,7 @@ def resolve_device(device: str) -> str:
 def resolve_dtype_name(options: LoadOptions) -> str:
     """The dtype name a load will use: ``auto`` is float32 on CPU, the checkpoint's dtype on GPUs."""
     if options.dtype != "auto":
-        return _DTYPES[options.dtype]
+        return canonical_dtype(options.dtype)
     device = options.device if options.device != "auto" else _auto_device_name()
     # CPUs run float32 fastest and most reliably; fp16 weights (e.g. Whisper) are upcast.
     return "float32" if device == "cpu" else "auto"
@@ -111,11 +111,10 @@ def from_pretrained_kwargs(options: LoadOptions) -> dict[str, Any]:
         "trust_remote_code": options.trust_remote_code,
         "revision": options.revision,
         "cache_dir": options.cache_dir,
-        "local_files_only": options.local_files_only
-        or os.environ.get("HF_HUB_OFFLINE", "0").lower() in {"1", "true", "yes"},
+        "local_files_only": options.local_files_only or hub_offline(),
     }
     dtype = resolve_dtype_name(options)
-    kwargs["dtype"] = dtype if dtype == "auto" else getattr(torch, dtype)
+    kwargs["dtype"] = dtype if dtype == "auto" else torch_dtype(dtype)
     if options.device_map is not None:
         kwargs["device_map"] = options.device_map
     attn: str | None = options.attn_implementation
@@ -167,18 +166,24 @@ def _bitsandbytes_config(quantization: str) -> Any:
     return BitsAndBytesConfig(load_in_8bit=True)
 
 
-def place_model(model: Any, options: LoadOptions) -> Any:
-    """Move a model to its device (unless accelerate placed it) and put it in eval mode."""
+def place_model(model: Any, options: LoadOptions, source: str = "the model") -> Any:
+    """Move a model to its device (unless accelerate placed it) and put it in eval mode.
+
+    Raises:
+        OutOfMemoryError: the device has no room for it.
+    """
     if options.device_map is None and not options.quantization:
-        model = model.to(resolve_device(options.device))
+        device = resolve_device(options.device)
+        model = call_transformers("placement on " + device, source, lambda: model.to(device))
     model.eval()
     return model
 
 
 def call_transformers(what: str, source: str, load: Callable[[], T]) -> T:
-    """Run a ``from_pretrained`` call, turning transformers' exceptions into hfbench's.
+    """Run a ``from_pretrained`` call (or a model move), turning exceptions into hfbench's.
 
     Raises:
+        OutOfMemoryError: the weights do not fit where they go (CPU RAM or a CUDA device).
         ModelNotFoundError: the files are not there (or not cached while offline).
         ModelLoadError: anything else that went wrong while loading.
     """
@@ -186,13 +191,44 @@ def call_transformers(what: str, source: str, load: Callable[[], T]) -> T:
         return load()
     except HFBenchError:
         raise
+    except MemoryError as exc:
+        raise OutOfMemoryError(
+            f"Loading the {what} of {source!r} ran out of memory (CPU RAM): {exc or 'MemoryError'}. "
+            "Use a smaller model, a smaller dtype (bf16) or quantization, or free memory.",
+            device="cpu",
+        ) from exc
     except (OSError, FileNotFoundError) as exc:
-        offline = os.environ.get("HF_HUB_OFFLINE", "0").lower() in {"1", "true", "yes"}
-        hint = " (HF_HUB_OFFLINE is set: only cached files can be used)" if offline else ""
+        hint = " (HF_HUB_OFFLINE is set: only cached files can be used)" if hub_offline() else ""
         raise ModelNotFoundError(f"Could not find the {what} of {source!r}{hint}: {exc}") from exc
     except ImportError as exc:
         raise ModelLoadError(
             f"Loading the {what} of {source!r} needs a package that is missing: {exc}"
         ) from exc
     except (ValueError, KeyError, RuntimeError, TypeError) as exc:
+        if is_out_of_memory(exc):
+            raise OutOfMemoryError(
+                f"Loading the {what} of {source!r} ran out of memory: {exc}. Use a smaller model, "
+                "a smaller dtype (bf16/fp16) or 4/8-bit quantization, or another device.",
+                device=_oom_device(exc),
+            ) from exc
         raise ModelLoadError(f"Could not load the {what} of {source!r}: {exc}") from exc
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Whether an exception is an out-of-memory error (torch's CUDA/MPS OOM, a failed CPU allocation)."""
+    if isinstance(exc, MemoryError):
+        return True
+    try:
+        import torch
+
+        if isinstance(exc, torch.OutOfMemoryError):
+            return True
+    except (ImportError, AttributeError):  # pragma: no cover - torch is a dependency
+        pass
+    text = str(exc).lower()
+    return "out of memory" in text or "defaultcpuallocator: can't allocate memory" in text
+
+
+def _oom_device(exc: BaseException) -> str:
+    text = str(exc).lower()
+    return "cuda" if "cuda" in text else ("mps" if "mps" in text else "cpu")

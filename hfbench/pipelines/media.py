@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -14,6 +15,10 @@ if TYPE_CHECKING:
     from PIL import Image
 
 MediaKind = Literal["text", "image", "audio"]
+
+#: File suffixes read as images or audio when a path is given as media (by file type).
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".ppm"})
+AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".au"})
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,8 @@ class MediaInput:
         context: the passage a text question is about (extractive question answering).
         sampling_rate: the samples' rate in Hz (audio only).
         source: the file it was read from, if any.
+        history: earlier chat turns as ``(role, content)`` pairs, oldest first (``role`` is
+            ``user`` or ``assistant``); the text is the user's next turn. Read by chat only.
     """
 
     kind: MediaKind
@@ -38,15 +45,25 @@ class MediaInput:
     context: str | None = None
     sampling_rate: int | None = None
     source: str | None = None
+    history: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def text(cls, value: str, *, context: str | None = None) -> MediaInput:
-        """A text input (``context``: the passage for extractive question answering)."""
+    def text(
+        cls, value: str, *, context: str | None = None, history: Sequence[tuple[str, str]] = ()
+    ) -> MediaInput:
+        """A text input (``context``: the passage for extractive question answering; ``history``:
+        earlier chat turns, ``(role, content)`` with role ``user`` or ``assistant``)."""
         if not isinstance(value, str):
             raise MediaInputError(f"A text input must be a str, got {type(value).__name__}.")
         if context is not None and not isinstance(context, str):
             raise MediaInputError(f"context must be a str, got {type(context).__name__}.")
-        return cls(kind="text", value=value, context=context)
+        turns = tuple((str(role), content) for role, content in history)
+        for role, content in turns:
+            if role not in ("user", "assistant") or not isinstance(content, str):
+                raise MediaInputError(
+                    f"history turns are ('user' | 'assistant', text) pairs, got {(role, content)!r}."
+                )
+        return cls(kind="text", value=value, context=context, history=turns)
 
     @classmethod
     def image(cls, value: Any, *, prompt: str | None = None) -> MediaInput:
@@ -90,6 +107,61 @@ class MediaInput:
             "MediaInput.image(...)/MediaInput.audio(..., sampling_rate=...)."
         )
 
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], *, prompt: str | None = None) -> MediaInput:
+        """An image or audio input from a file, by its type (suffix, else its content).
+
+        Raises:
+            MediaInputError: a missing file, or one that is neither a readable image nor audio.
+        """
+        file = Path(path).expanduser()
+        if not file.is_file():
+            raise MediaInputError(f"Media file not found: {file}")
+        suffix = file.suffix.lower()
+        if suffix in IMAGE_SUFFIXES:
+            return cls.image(file, prompt=prompt)
+        if suffix in AUDIO_SUFFIXES:
+            return cls.audio(file, prompt=prompt)
+        for make in (cls.image, cls.audio):
+            try:
+                return make(file, prompt=prompt)
+            except MediaInputError:
+                continue
+        raise MediaInputError(
+            f"{file} is neither an image ({', '.join(sorted(IMAGE_SUFFIXES))}) nor audio "
+            f"({', '.join(sorted(AUDIO_SUFFIXES))}) that can be read."
+        )
+
+    @classmethod
+    def media(cls, value: Any) -> MediaInput:
+        """An image or audio input from what a user passes as media: a file path (by its type),
+        a PIL image, or a ``MediaInput`` of kind image/audio.
+
+        Raises:
+            MediaInputError: text, a missing or unreadable file, or a value that is not media.
+        """
+        if isinstance(value, MediaInput):
+            if value.kind == "text":
+                raise MediaInputError(
+                    f"media must be an image or audio, got {value.describe()}; put text in the prompt."
+                )
+            return value
+        if isinstance(value, (str, os.PathLike)):
+            if not Path(value).expanduser().is_file():
+                raise MediaInputError(
+                    f"media must be an image or audio file path, a PIL image or a MediaInput; "
+                    f"{_shorten(str(value))!r} is not a file (text belongs in the prompt)."
+                )
+            return cls.from_file(value)
+        from PIL import Image
+
+        if isinstance(value, Image.Image):
+            return cls.image(value)
+        raise MediaInputError(
+            f"Cannot use a {type(value).__name__} as media; pass a file path, a PIL image, "
+            "MediaInput.image(...) or MediaInput.audio(samples, sampling_rate=...)."
+        )
+
     def as_text(self) -> str:
         """The text of a text input."""
         self._expect("text")
@@ -114,12 +186,17 @@ class MediaInput:
     def describe(self) -> str:
         """A short description for error messages and logs."""
         if self.kind == "text":
-            return f"text {str(self.value)[:40]!r}"
+            return f"text {_shorten(str(self.value))!r}"
         if self.kind == "image":
             w, h = self.value.size
             return f"image {w}x{h}" + (f" from {self.source}" if self.source else "")
         seconds = len(self.value) / (self.sampling_rate or 1)
         return f"audio {seconds:.2f} s at {self.sampling_rate} Hz"
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters, with an ellipsis when it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def as_media_inputs(inputs: Any) -> list[MediaInput]:

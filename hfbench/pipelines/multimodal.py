@@ -1,4 +1,4 @@
-"""MultimodalPipeline: image + text models (LLaVA-style chat models, BLIP, BLIP VQA, ViLT).
+"""The multimodal loader: image + text models (LLaVA-style chat models, BLIP, BLIP VQA, ViLT).
 Processors live in ``pipelines/processors/multimodal.py``."""
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ from typing import Any
 
 from hfbench.core.architecture import ModelArchitecture
 from hfbench.core.capability import Capability
-from hfbench.core.model_source import resolve_model_source
-from hfbench.pipelines.base import BasePipeline, LoadedModel, hub_kwargs
 from hfbench.pipelines.heads import Head, HeadLoader, choose_head
+from hfbench.pipelines.loader import LoadedModel, hub_kwargs
 from hfbench.pipelines.loading import call_transformers
 from hfbench.pipelines.processors import multimodal as _processors
-from hfbench.pipelines.registry import register_pipeline
+from hfbench.pipelines.registry import register_loader
+from hfbench.sources.resolve import resolve_model_source
 
 _CAPTION = Capability.IMAGE_CAPTIONING.value
 _VQA = Capability.VISUAL_QUESTION_ANSWERING.value
@@ -38,6 +38,7 @@ MULTIMODAL_HEADS: tuple[Head, ...] = (
 )
 
 
+@register_loader(ModelArchitecture.MULTIMODAL)
 class MultimodalLoader(HeadLoader):
     """Loads image-text models with the Auto class of the checkpoint's head (``MULTIMODAL_HEADS``)."""
 
@@ -70,11 +71,3 @@ class MultimodalLoader(HeadLoader):
         return capability == _CAPTION or (
             capability == _VQA and loaded.hf_config.model_type in _processors.NO_TEMPLATE_VQA_PROMPTS
         )
-
-
-@register_pipeline(ModelArchitecture.MULTIMODAL)
-class MultimodalPipeline(BasePipeline):
-    """Pipeline for image-text models: captioning, visual questions, and chat with or without an image."""
-
-    architecture_type = ModelArchitecture.MULTIMODAL
-    loader_class = MultimodalLoader

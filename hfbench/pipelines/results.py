@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
+    from hfbench.pipelines.timing import GenerationTiming
+
 
 @dataclass
 class ProcessResult:
@@ -19,6 +21,8 @@ class ProcessResult:
         output_tokens: tokens generated (0 for non-generative capabilities).
         input_unit: what ``input_tokens`` counts: ``tokens``, ``patches`` or ``frames``.
         processor: the processor class that ran (e.g. ``GeneralProcessor`` when prompting).
+        timing: per-token timings of the ``generate`` call that made this result, when the call
+            ran inside ``pipelines.timing.record_timings()`` (shared by the rows of one batch).
     """
 
     capability: str
@@ -27,6 +31,7 @@ class ProcessResult:
     input_unit: str = "tokens"
     processor: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    timing: GenerationTiming | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass

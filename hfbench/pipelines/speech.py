@@ -1,4 +1,4 @@
-"""SpeechPipeline: speech recognition with sequence-to-sequence models (Whisper, Speech2Text) and CTC
+"""The speech loader: speech recognition with sequence-to-sequence models (Whisper, Speech2Text) and CTC
 models (wav2vec 2.0, HuBERT). Processors live in ``pipelines/processors/speech.py``."""
 
 from __future__ import annotations
@@ -8,12 +8,11 @@ from typing import Any
 
 from hfbench.core.architecture import ModelArchitecture
 from hfbench.core.capability import Capability
-from hfbench.core.model_source import resolve_model_source
-from hfbench.pipelines.base import BasePipeline, hub_kwargs
 from hfbench.pipelines.heads import Head, HeadLoader
+from hfbench.pipelines.loader import hub_kwargs
 from hfbench.pipelines.loading import call_transformers
-from hfbench.pipelines.processors import speech as _processors  # noqa: F401  (registers them)
-from hfbench.pipelines.registry import register_pipeline
+from hfbench.pipelines.registry import register_loader
+from hfbench.sources.resolve import resolve_model_source
 
 _ASR = Capability.SPEECH_RECOGNITION.value
 
@@ -27,6 +26,7 @@ SPEECH_HEADS: tuple[Head, ...] = (
 )
 
 
+@register_loader(ModelArchitecture.SPEECH)
 class SpeechLoader(HeadLoader):
     """Loads speech models with the Auto class of the checkpoint's head (see ``SPEECH_HEADS``)."""
 
@@ -42,11 +42,3 @@ class SpeechLoader(HeadLoader):
             "processor", model_name, lambda: AutoProcessor.from_pretrained(source, **kwargs)
         )
         return getattr(processor, "tokenizer", None), processor
-
-
-@register_pipeline(ModelArchitecture.SPEECH)
-class SpeechPipeline(BasePipeline):
-    """Pipeline for speech models: speech recognition, long audio in windows."""
-
-    architecture_type = ModelArchitecture.SPEECH
-    loader_class = SpeechLoader

@@ -16,10 +16,10 @@ from typing import Any, ClassVar
 from hfbench.core.architecture import ModelArchitecture
 from hfbench.core.capability import Capability, ModelCapabilities, ModelCapability
 from hfbench.core.errors import UnsupportedCapabilityError
-from hfbench.core.model_source import resolve_model_source
-from hfbench.pipelines.base import LoadedModel, hub_kwargs
 from hfbench.pipelines.heads import Head, HeadLoader, head_for_class, own_heads
+from hfbench.pipelines.loader import LoadedModel, hub_kwargs
 from hfbench.pipelines.loading import call_transformers
+from hfbench.sources.resolve import resolve_model_source
 
 logger = logging.getLogger(__name__)
 
@@ -281,7 +281,7 @@ def architecture_of(loaded: LoadedModel) -> ModelArchitecture:
         return ModelArchitecture.ENCODER_DECODER
     if loaded_head(loaded.model) == CAUSAL_LM.kind:
         return ModelArchitecture.DECODER_ONLY
-    from hfbench.core.architecture import detect_architecture
+    from hfbench.sources.configs import detect_architecture
 
     try:
         arch = detect_architecture(config)

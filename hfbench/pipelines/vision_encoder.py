@@ -1,4 +1,4 @@
-"""VisionEncoderPipeline: image classifiers (ViT, DeiT, ConvNeXt ...), dual encoders (CLIP, SigLIP)
+"""The vision-encoder loader: image classifiers (ViT, DeiT, ConvNeXt ...), dual encoders (CLIP, SigLIP)
 and bare backbones (ViTModel, DINOv2). Processors live in ``pipelines/processors/vision.py``."""
 
 from __future__ import annotations
@@ -8,12 +8,11 @@ from typing import Any
 
 from hfbench.core.architecture import ModelArchitecture
 from hfbench.core.capability import Capability
-from hfbench.core.model_source import resolve_model_source
-from hfbench.pipelines.base import BasePipeline, hub_kwargs
 from hfbench.pipelines.heads import Head, HeadLoader
+from hfbench.pipelines.loader import hub_kwargs
 from hfbench.pipelines.loading import call_transformers
-from hfbench.pipelines.processors import vision as _processors  # noqa: F401  (registers them)
-from hfbench.pipelines.registry import register_pipeline
+from hfbench.pipelines.registry import register_loader
+from hfbench.sources.resolve import resolve_model_source
 
 _ZERO_SHOT = Capability.ZERO_SHOT_IMAGE_CLASSIFICATION.value
 _CLASSIFY = Capability.IMAGE_CLASSIFICATION.value
@@ -40,6 +39,7 @@ VISION_HEADS: tuple[Head, ...] = (
 )
 
 
+@register_loader(ModelArchitecture.VISION_ENCODER)
 class VisionEncoderLoader(HeadLoader):
     """Loads vision encoders with the Auto class of the checkpoint's head (see ``VISION_HEADS``)."""
 
@@ -64,11 +64,3 @@ class VisionEncoderLoader(HeadLoader):
             "image processor", model_name, lambda: AutoImageProcessor.from_pretrained(source, **kwargs)
         )
         return None, image_processor
-
-
-@register_pipeline(ModelArchitecture.VISION_ENCODER)
-class VisionEncoderPipeline(BasePipeline):
-    """Pipeline for vision encoders: image classification, zero-shot classification, image embeddings."""
-
-    architecture_type = ModelArchitecture.VISION_ENCODER
-    loader_class = VisionEncoderLoader

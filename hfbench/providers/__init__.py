@@ -2,11 +2,14 @@
 
 from hfbench.providers.factory import create_provider, provider_names, register_provider
 from hfbench.providers.interface import AbstractLLMInterface, GenerationResponse
+from hfbench.providers.request import GenerationRequest, Message
 
 __all__ = [
     "AbstractLLMInterface",
+    "GenerationRequest",
     "GenerationResponse",
     "HuggingFaceProvider",
+    "Message",
     "create_provider",
     "provider_names",
     "register_provider",

@@ -13,30 +13,7 @@ from typing import Any
 
 from hfbench.core.architecture import ModelArchitecture
 from hfbench.core.capability import Capability, primary_capability
-
-# Language names a prompt may use -> the short codes the translation processors take.
-LANGUAGE_CODES: dict[str, str] = {
-    "english": "en",
-    "french": "fr",
-    "german": "de",
-    "spanish": "es",
-    "italian": "it",
-    "portuguese": "pt",
-    "dutch": "nl",
-    "russian": "ru",
-    "chinese": "zh",
-    "japanese": "ja",
-    "korean": "ko",
-    "arabic": "ar",
-    "hindi": "hi",
-    "turkish": "tr",
-    "polish": "pl",
-    "swedish": "sv",
-    "ukrainian": "uk",
-    "czech": "cs",
-    "greek": "el",
-    "romanian": "ro",
-}
+from hfbench.pipelines.languages import find_language
 
 _SUMMARIZE = re.compile(r"^\s*(please\s+)?(summari[sz]e|write a summary|give me a summary|tl;?dr)\b", re.I)
 _TRANSLATE = re.compile(
@@ -91,9 +68,10 @@ def detect_capability(
     if match:
         params = {}
         for key, group in (("tgt_lang", "tgt"), ("src_lang", "src")):
-            name = (match.group(group) or "").lower()
-            if name in LANGUAGE_CODES:
-                params[key] = LANGUAGE_CODES[name]
+            word = (match.group(group) or "").lower()
+            language = find_language(word)
+            if language is not None and language.name.lower() == word:  # names only: "to it" is no code
+                params[key] = language.code
         return CapabilityDetection(Capability.TRANSLATION.value, "the prompt asks for a translation", params)
     if mask_token and mask_token in prompt and architecture is ModelArchitecture.ENCODER_ONLY:
         return CapabilityDetection(Capability.FILL_MASK.value, f"the prompt contains {mask_token}")

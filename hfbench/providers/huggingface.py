@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from hfbench.core.architecture import ModelArchitecture, detect_architecture
-from hfbench.core.capability import ModelCapabilities, canonical_capability
+from hfbench.core.architecture import ModelArchitecture
+from hfbench.core.capability import Capability, ModelCapabilities, canonical_capability
 from hfbench.core.config import ModelConfig
 from hfbench.core.config_schema import config_keys
-from hfbench.core.errors import ConfigError, HFBenchError, UnsupportedCapabilityError
+from hfbench.core.errors import ConfigError, HFBenchError, RecommendationError, UnsupportedCapabilityError
 from hfbench.core.hardware import SystemInfo, system_info
 from hfbench.pipelines import BasePipeline, MediaInput, pipeline_for
 from hfbench.pipelines.loading import LoadOptions
+from hfbench.pipelines.registry import registered_processors
 from hfbench.pipelines.results import (
     ClassificationResult,
     EmbeddingResult,
@@ -26,6 +28,8 @@ from hfbench.providers.detection import CapabilityDetection, detect_capability
 from hfbench.providers.factory import register_provider
 from hfbench.providers.interface import AbstractLLMInterface, GenerationResponse
 from hfbench.providers.model_cache import ModelCache, default_model_cache
+from hfbench.providers.request import GenerationRequest
+from hfbench.sources import detect_architecture
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +87,13 @@ class HuggingFaceProvider(AbstractLLMInterface):
 
     # ---- configuration --------------------------------------------------------------------
     def _on_config_change(self, keys: set[str]) -> None:
+        if "size_tier" in keys:
+            self._check_size_tier(self._config.get("size_tier", "medium"))
+        if "model" in keys and not isinstance(self._config.get("model") or "", str):
+            raise ConfigError(
+                f"expected a Hub id, a folder or embedded:<name>, got {self._config['model']!r}.",
+                key_path="model",
+            )
         if keys & _REGISTRY_KEYS:
             self._registry = self._build_registry()
         if keys & {"model", "architecture"}:
@@ -92,6 +103,17 @@ class HuggingFaceProvider(AbstractLLMInterface):
             self._model_config = None
             self._pipeline = None  # loading options may have changed; the cache keeps old loads
             self.model_config  # noqa: B018 - validate the new values now, not at the first call
+
+    @staticmethod
+    def _check_size_tier(tier: Any) -> None:
+        from hfbench.registry.tiers import AUTO_TIER, check_tier
+
+        if tier == AUTO_TIER:
+            return
+        try:
+            check_tier(tier)
+        except RecommendationError as exc:
+            raise ConfigError(str(exc), key_path="size_tier") from None
 
     @property
     def size_tier(self) -> str:
@@ -168,21 +190,19 @@ class HuggingFaceProvider(AbstractLLMInterface):
         """The recommended model for a capability at this provider's size tier and hardware.
 
         Raises:
-            UnsupportedCapabilityError: no suitable model at this tier or below.
+            NoSuitableModelError: no suitable model at this tier or below (an
+                ``UnsupportedCapabilityError``); the message says which models were tried, why
+                each was rejected, and what would work instead.
         """
-        rec = self._registry.get_recommendation(
+        rec = self._registry.require_recommendation(
             canonical_capability(capability), self.size_tier, self._system_info
         )
-        if rec is None:
-            raise UnsupportedCapabilityError(
-                f"No suitable model found for {capability} at {self.size_tier} tier"
-            )
         return str(rec.model_name)
 
     # ---- the model ------------------------------------------------------------------------
     def _cache_key(self) -> tuple[Any, ...]:
-        merged = self.model_config.get_merged_config(ModelCapabilities(self.architecture).primary)
-        return (self.model_name, *LoadOptions.from_config(merged).cache_key())
+        """(model, every load option): the same model loaded another way is another entry."""
+        return (self.model_name, *LoadOptions.from_config(self.model_config.load_config()).cache_key())
 
     def _setup_pipeline(self) -> BasePipeline:
         """The loaded pipeline, from the model cache (loaded on the first call only)."""
@@ -214,98 +234,129 @@ class HuggingFaceProvider(AbstractLLMInterface):
     # ---- detection ------------------------------------------------------------------------
     def detect_capability(self, prompt: str = "", media: Any = None, **kwargs: Any) -> CapabilityDetection:
         """Which capability a request asks for, and why (see ``providers.detection``)."""
-        tokenizer = None
-        if self._pipeline is not None and self._pipeline.is_loaded:
-            tokenizer = self._pipeline.loaded.tokenizer or self._pipeline.loaded.processor
-        template = bool(getattr(tokenizer, "chat_template", None))
-        return detect_capability(
-            prompt,
-            architecture=self.architecture,
-            media_kinds=[m.kind for m in _media_list(media)],
-            kwargs=kwargs,
-            has_chat_template=template,
-            mask_token=getattr(tokenizer, "mask_token", None),
-        )
+        request = GenerationRequest.build(prompt, media=media, **kwargs)
+        return self._detect(request)
 
     _detect_capability = detect_capability
 
-    def _check_servable(self, pipe: BasePipeline, capability: str, why: str) -> None:
-        served = pipe.supported_capabilities()
-        if capability in served:
-            return
-        hint = ""
+    def _detect(self, request: GenerationRequest) -> CapabilityDetection:
+        if request.capability is not None:
+            return CapabilityDetection(request.capability, "asked for explicitly")
+        if request.messages:
+            return CapabilityDetection(Capability.CHAT.value, "a conversation (messages) was given")
+        tokenizer = None
+        if self._pipeline is not None and self._pipeline.is_loaded:
+            tokenizer = self._pipeline.loaded.tokenizer or self._pipeline.loaded.processor
+        return detect_capability(
+            request.prompt,
+            architecture=self.architecture,
+            media_kinds=request.media_kinds,
+            kwargs={"context": request.context, **request.params},
+            has_chat_template=bool(getattr(tokenizer, "chat_template", None)),
+            mask_token=getattr(tokenizer, "mask_token", None),
+        )
+
+    def _recommended_for(self, capability: str) -> str:
+        """`` A model that serves it at the <tier> tier: <name>.`` (empty when none is found)."""
         with contextlib.suppress(HFBenchError):  # no recommendation is no error of its own here
-            hint = f" A model that serves it: {self.get_model_for_capability(capability)}."
+            model = self.get_model_for_capability(capability)
+            return f" A model that serves it at the {self.size_tier!r} tier: {model} ({capability})."
+        return ""
+
+    def _check_media(self, request: GenerationRequest) -> None:
+        """Refuse media this model's architecture cannot take, before anything is loaded."""
+        takes = media_kinds_for(self.architecture)
+        for kind in dict.fromkeys(request.media_kinds):
+            if kind in takes:
+                continue
+            wanted = (
+                Capability.SPEECH_RECOGNITION.value
+                if kind == "audio"
+                else (
+                    Capability.VISUAL_QUESTION_ANSWERING.value
+                    if request.prompt.strip()
+                    else Capability.IMAGE_CAPTIONING.value
+                )
+            )
+            reads = " and ".join(["text", *sorted(takes)])
+            served = ", ".join(self.get_capabilities())
+            raise UnsupportedCapabilityError(
+                f"{self.model_name} ({self.architecture.value}) cannot take {kind} input: it reads "
+                f"{reads} only (it serves: {served}).{self._recommended_for(wanted)}"
+            )
+
+    def _check_servable(self, pipe: BasePipeline, detection: CapabilityDetection) -> None:
+        served = pipe.supported_capabilities()
+        if detection.capability in served:
+            return
+        hint = self._recommended_for(detection.capability)
         raise UnsupportedCapabilityError(
-            f"{self.model_name} ({self.architecture.value}) cannot serve {capability!r} ({why}); "
-            f"it serves: {', '.join(served)}.{hint}"
+            f"{self.model_name} ({self.architecture.value}) cannot serve {detection.capability!r} "
+            f"({detection.reason}); it serves: {', '.join(served)}.{hint}"
         )
 
     # ---- generation -----------------------------------------------------------------------
-    def generate(
-        self,
-        prompt: str,
-        capability: str | None = None,
-        system_prompt: str | None = None,
-        media: Any = None,
-        stream: bool = False,
-        **kwargs: Any,
-    ) -> GenerationResponse | Iterator[str]:
-        """Generate output using the model's capabilities.
-
-        Args:
-            prompt: the text (a question about the media, when media is given).
-            capability: force a capability (aliases accepted); detected when omitted.
-            system_prompt: system message for chat models.
-            media: an image or audio (``MediaInput``, PIL image, path via ``MediaInput``) or a list.
-            stream: yield text pieces instead of returning a response (generative capabilities).
-            **kwargs: per-call config overrides (``max_tokens``, ``temperature``, ``labels`` …)
-                and ``context`` (the passage for question answering).
-
-        Raises:
-            UnsupportedCapabilityError: the model cannot serve the capability (names one that can).
-            ConfigError: an invalid per-call value.
-        """
-        if not isinstance(prompt, str):
-            raise ConfigError(f"prompt must be a str, got {type(prompt).__name__}.", key_path="prompt")
-        context = kwargs.pop("context", None)
-        items = _media_list(media)
+    def _prepare(
+        self, request: GenerationRequest
+    ) -> tuple[BasePipeline, CapabilityDetection, list[MediaInput], dict[str, Any]]:
+        """Check the request, load the model (once), and build the inputs and the merged config."""
+        self._check_media(request)
         pipe = self._setup_pipeline()
-        if capability is not None:
-            detection = CapabilityDetection(canonical_capability(capability), "asked for explicitly")
-        else:
-            detection = self.detect_capability(prompt, items, context=context, **kwargs)
-        self._check_servable(pipe, detection.capability, detection.reason)
-        overrides = {**detection.params, **kwargs}
-        if system_prompt is not None:
-            overrides["system_prompt"] = system_prompt
+        detection = self._detect(request)
+        self._check_servable(pipe, detection)
+        if request.messages and detection.capability != Capability.CHAT.value:
+            raise ConfigError(
+                f"a conversation (messages) is answered by chat, but {detection.capability!r} was "
+                "asked for; send only the last message as the prompt.",
+                key_path="messages",
+            )
+        overrides = {**detection.params, **request.params}
+        if request.system_prompt is not None:
+            overrides["system_prompt"] = request.system_prompt
+        history = tuple((m.role, m.content) for m in request.messages)
         inputs = (
-            [MediaInput.text(prompt, context=context)]
-            if not items
-            else [_with_prompt(item, prompt) for item in items]
+            [_with_prompt(item, request.prompt) for item in request.media]
+            if request.media
+            else [MediaInput.text(request.prompt, context=request.context, history=history)]
         )
         merged = self.model_config.get_merged_config(detection.capability, overrides)
-        if stream:
-            return pipe.stream(inputs[0], detection.capability, config=merged)
+        return pipe, detection, inputs, merged
+
+    def generate_request(self, request: GenerationRequest) -> GenerationResponse:
+        """Answer one request: detect the capability, run its processor, return a typed response.
+
+        Raises:
+            UnsupportedCapabilityError: the model cannot take the media or serve the capability
+                (the message names what it serves and a model that would).
+            ConfigError: an invalid per-call value (or a load key per call).
+        """
+        pipe, detection, inputs, merged = self._prepare(request)
         start = time.perf_counter()
-        results = pipe.process(inputs, detection.capability, config=merged)
+        (result,) = pipe.run(inputs, detection.capability, merged)
         latency = time.perf_counter() - start
-        return _response(results[0], self.model_name, latency, detection)
+        return _response(result, self.model_name, latency, detection)
+
+    def stream_request(self, request: GenerationRequest) -> Iterator[str]:
+        """Yield the answer to one request as it is generated."""
+        pipe, detection, inputs, merged = self._prepare(request)
+        return pipe.run_stream(inputs[0], detection.capability, merged)
 
 
-def _media_list(media: Any) -> list[MediaInput]:
-    if media is None:
-        return []
-    items = media if isinstance(media, (list, tuple)) else [media]
-    return [MediaInput.coerce(item) for item in items]
+def media_kinds_for(architecture: ModelArchitecture) -> frozenset[str]:
+    """The media kinds (``image``, ``audio``) an architecture's processors take, besides text."""
+    return frozenset(
+        kind
+        for (arch, _), processor in registered_processors().items()
+        if arch == architecture
+        for kind in processor.accepts
+        if kind != "text"
+    )
 
 
 def _with_prompt(item: MediaInput, prompt: str) -> MediaInput:
     if item.kind == "text" or not prompt.strip() or item.prompt:
         return item
-    return MediaInput(
-        kind=item.kind, value=item.value, prompt=prompt, sampling_rate=item.sampling_rate, source=item.source
-    )
+    return dataclasses.replace(item, prompt=prompt)
 
 
 def _response(

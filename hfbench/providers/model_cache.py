@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from hfbench.core.errors import ConfigError
+
 logger = logging.getLogger(__name__)
 
 CacheKey = tuple[Any, ...]
@@ -51,8 +53,19 @@ class ModelCache:
     """
 
     def __init__(self, max_models: int = 2, max_memory_gb: float | None = None) -> None:
-        if max_models < 1:
-            raise ValueError("max_models must be at least 1")
+        if isinstance(max_models, bool) or not isinstance(max_models, int) or max_models < 1:
+            raise ConfigError(
+                f"max_models must be a whole number >= 1, got {max_models!r}.", key_path="max_models"
+            )
+        if max_memory_gb is not None and (
+            isinstance(max_memory_gb, bool)
+            or not isinstance(max_memory_gb, (int, float))
+            or max_memory_gb <= 0
+        ):
+            raise ConfigError(
+                f"max_memory_gb must be a number > 0 (GiB) or None, got {max_memory_gb!r}.",
+                key_path="max_memory_gb",
+            )
         self.max_models = max_models
         self.max_memory_gb = max_memory_gb
         self.stats = CacheStats()

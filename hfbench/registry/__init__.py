@@ -2,24 +2,23 @@
 
 Nothing here imports torch or transformers at module level: recommendations, memory estimates
 and what-if hardware work without loading a model.
+
+Modules: ``tiers`` (size tiers, bytes per dtype), ``memory`` (estimates), ``requirements``
+(hardware requirements), ``recommendation`` (``ModelRecommendation``), ``files`` (recommendation
+files), ``profiles`` (what-if hardware), ``hardware`` (the registry's view of a machine),
+``explanation`` (what a lookup decided and why), ``capability_registry`` (``CapabilityRegistry``),
+``tables`` (the per-hardware table).
 """
 
-from hfbench.registry.capability_registry import (
-    CandidateCheck,
-    CapabilityRegistry,
-    HardwareFacts,
-    LayerInfo,
-    RecommendationExplanation,
-    hardware_facts,
-    model_catalog,
-    recommendations_for,
-)
+from hfbench.registry.capability_registry import CapabilityRegistry, model_catalog
+from hfbench.registry.explanation import CandidateCheck, LayerInfo, RecommendationExplanation, WhatIf
 from hfbench.registry.files import (
     FILE_VERSION,
     RecommendationFile,
     load_recommendation_file,
     save_recommendation_file,
 )
+from hfbench.registry.hardware import HardwareFacts, hardware_facts
 from hfbench.registry.memory import (
     DEFAULT_CONTEXT_TOKENS,
     MemoryEstimate,
@@ -28,7 +27,9 @@ from hfbench.registry.memory import (
     estimate_memory_from_config,
 )
 from hfbench.registry.profiles import hardware_presets, hardware_profile, profile_from_dict
-from hfbench.registry.recommendation import ModelRecommendation, unmet_requirements
+from hfbench.registry.recommendation import ModelRecommendation
+from hfbench.registry.requirements import unmet_requirements
+from hfbench.registry.tables import recommendations_for
 from hfbench.registry.tiers import (
     SIZE_TIERS,
     TierFit,
@@ -54,6 +55,7 @@ __all__ = [
     "RecommendationExplanation",
     "RecommendationFile",
     "TierFit",
+    "WhatIf",
     "check_tier",
     "default_dtype",
     "estimate_memory",

@@ -12,209 +12,71 @@ The seed's API (``get_recommendation``, ``update_model``, ``update_recommendatio
 
 Candidates, in order: the capability's own model at the tier; other capabilities' models at the
 same tier that list this capability; then the same two for each smaller tier.
+
+This module holds the registry's layers, its lookup and its changes; the machine's view is
+``registry.hardware``, the lookup's account ``registry.explanation`` and the hardware table
+``registry.tables`` (their names are importable from here too).
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from hfbench.core.capability import canonical_capability, capability_specs
-from hfbench.core.errors import RecommendationError
+from hfbench.core.capability import canonical_capability
+from hfbench.core.errors import NoSuitableModelError, RecommendationError
 from hfbench.core.hardware import SystemInfo
+from hfbench.core.validation import join_path
+from hfbench.registry.explanation import (
+    CandidateCheck,
+    CheckKind,
+    LayerInfo,
+    RecommendationExplanation,
+    WhatIf,
+)
 from hfbench.registry.files import (
     Recommendations,
     default_recommendation_file,
-    format_key,
     load_recommendation_file,
     package_catalog,
     resolve_entry,
     save_recommendation_file,
 )
-from hfbench.registry.memory import DEFAULT_CONTEXT_TOKENS, MemoryEstimate
-from hfbench.registry.recommendation import RESOURCE_ALIASES, ModelRecommendation, unmet_requirements
+from hfbench.registry.hardware import HardwareFacts, SystemInfoLike, hardware_facts
+from hfbench.registry.memory import DEFAULT_CONTEXT_TOKENS
+from hfbench.registry.profiles import hardware_presets, hardware_profile
+from hfbench.registry.recommendation import ModelRecommendation, unmet_requirements
+from hfbench.registry.tables import recommendation_rows, recommendations_for
 from hfbench.registry.tiers import (
     AUTO_TIER,
-    BYTES_PER_PARAM,
     SIZE_TIERS,
     check_tier,
-    default_dtype,
     tier_violation,
     tiers_up_to,
 )
 
+__all__ = [
+    "CandidateCheck",
+    "CapabilityRegistry",
+    "HardwareFacts",
+    "LayerInfo",
+    "RecommendationExplanation",
+    "RecommendationLike",
+    "SystemInfoLike",
+    "WhatIf",
+    "hardware_facts",
+    "model_catalog",
+    "recommendations_for",
+]
+
 logger = logging.getLogger(__name__)
 
-SystemInfoLike = SystemInfo | Mapping[str, Any]
 RecommendationLike = ModelRecommendation | Mapping[str, Any] | str
-
-
-# --------------------------------------------------------------------------- hardware facts
-@dataclass(frozen=True)
-class HardwareFacts:
-    """What the registry needs to know about a machine (real, what-if, or a seed-style dict).
-
-    Attributes:
-        label: how explanations name the machine.
-        facts: the flat view requirements are checked against.
-        model_memory_gb: memory a model may use (None: unknown, so fit is not checked).
-        dtype: the dtype models load in there.
-    """
-
-    label: str
-    facts: dict[str, Any]
-    model_memory_gb: float | None
-    dtype: str
-
-    def describe(self) -> str:
-        """``consumer-gpu-24gb (cuda, 23.5 GiB for models, bf16)``."""
-        memory = (
-            f"{self.model_memory_gb:.1f} GiB for models"
-            if self.model_memory_gb is not None
-            else "memory unknown"
-        )
-        accelerator = self.facts.get("accelerator")
-        return f"{self.label} ({f'{accelerator}, ' if accelerator else ''}{memory}, {self.dtype})"
-
-
-def hardware_facts(system_info: SystemInfoLike) -> HardwareFacts:
-    """Normalise a ``SystemInfo`` or a seed-style dict (``{"gpu_memory": 16, "platform": "linux"}``).
-
-    In a dict, ``gpu_memory``/``ram``… are read as their ``_gb`` names; the memory for models is
-    ``model_memory_gb``, else ``gpu_memory_gb`` (when > 0), else ``ram_gb``; the dtype is ``dtype``,
-    else bf16/fp16 with a GPU, fp16 on MPS, fp32 otherwise.
-
-    Raises:
-        RecommendationError: not a ``SystemInfo`` or a mapping, or an unknown ``dtype``.
-    """
-    if isinstance(system_info, SystemInfo):
-        info = system_info
-        facts = {**info.extra, **info.as_requirements_view()}
-        sms = [d.compute_capability for d in info.cuda_devices if d.compute_capability]
-        facts.update(
-            gpu_total_memory_gb=info.gpu_total_memory_gb,
-            gpu_count=len(info.cuda_devices),
-            compute_capability=max(sms, key=_sm_key) if sms else None,
-            machine=info.machine,
-        )
-        return HardwareFacts(info.name, facts, info.model_memory_gb, default_dtype(info))
-    if not isinstance(system_info, Mapping):
-        raise RecommendationError(
-            f"system_info must be a SystemInfo or a dict, got {type(system_info).__name__}; "
-            "use hfbench.system_info() or hfbench.registry.hardware_profile(...)."
-        )
-    facts = {RESOURCE_ALIASES.get(str(k), str(k)): v for k, v in system_info.items()}
-    gpu = _number(facts.get("gpu_memory_gb"))
-    memory = _number(facts.get("model_memory_gb"))
-    if memory is None:
-        memory = gpu if gpu else _number(facts.get("ram_gb"))
-    dtype = facts.get("dtype")
-    if dtype is None:
-        if gpu or facts.get("cuda") or facts.get("accelerator") == "cuda":
-            dtype = "fp16" if facts.get("supports_bf16") is False else "bf16"
-        elif facts.get("mps") or facts.get("accelerator") == "mps":
-            dtype = "fp16"
-        else:
-            dtype = "fp32"
-    if dtype not in BYTES_PER_PARAM:
-        raise RecommendationError(
-            f"system_info['dtype'] = {dtype!r} is not a dtype; valid: {', '.join(BYTES_PER_PARAM)}."
-        )
-    return HardwareFacts(str(facts.get("name", "the given system")), facts, memory, str(dtype))
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def _sm_key(value: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in value.split(".") if p.isdigit())
-
-
-# --------------------------------------------------------------------------- explanations
-@dataclass(frozen=True)
-class CandidateCheck:
-    """One model the registry considered, and whether (and why not) it was taken."""
-
-    tier: str
-    slot: str
-    recommendation: ModelRecommendation
-    accepted: bool
-    reasons: tuple[str, ...]
-    memory: MemoryEstimate | None
-
-    def describe(self) -> str:
-        """One line: verdict, tier, model, where it came from, and why."""
-        verdict = "chosen  " if self.accepted else "rejected"
-        why = "; ".join(self.reasons)
-        if self.accepted and self.memory is not None:
-            why = f"needs {self.memory.describe()}"
-        return f"{verdict} {self.tier:<7} {self.recommendation.model_name} [{self.slot}]" + (
-            f": {why}" if why else ""
-        )
-
-
-@dataclass(frozen=True)
-class RecommendationExplanation:
-    """The outcome of a lookup: what was chosen, and every candidate rejected on the way."""
-
-    capability: str
-    size_tier: str
-    hardware: str | None
-    chosen: ModelRecommendation | None
-    chosen_tier: str | None
-    candidates: tuple[CandidateCheck, ...]
-    notes: tuple[str, ...] = ()
-
-    @property
-    def rejected(self) -> list[CandidateCheck]:
-        """The candidates that were turned down, in the order they were tried."""
-        return [c for c in self.candidates if not c.accepted]
-
-    @property
-    def fell_back(self) -> bool:
-        """True when the choice is not the capability's own model at the asked tier."""
-        last = self.candidates[-1] if self.candidates else None
-        return not (
-            self.chosen is not None
-            and last is not None
-            and self.chosen_tier == self.size_tier
-            and last.slot == self.capability
-        )
-
-    def describe(self) -> str:
-        """A few lines for people: the question, each candidate, the answer."""
-        on = (
-            f" on {self.hardware}"
-            if self.hardware
-            else " (no hardware given: requirements and fit not checked)"
-        )
-        lines = [f"{self.capability} at tier {self.size_tier!r}{on}:"]
-        lines += [f"  {note}" for note in self.notes]
-        lines += [f"  {c.describe()}" for c in self.candidates]
-        if self.chosen is None:
-            lines.append("  -> nothing suitable; try a smaller tier, a quantized dtype, or other hardware")
-        else:
-            lines.append(f"  -> {self.chosen.model_name} (tier {self.chosen_tier})")
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.describe()
-
-
-@dataclass(frozen=True)
-class LayerInfo:
-    """One source of recommendations the registry was built from, and whether it applied."""
-
-    kind: str
-    path: str | None
-    applied: bool
-    reason: str = ""
 
 
 # --------------------------------------------------------------------------- registry
@@ -416,7 +278,7 @@ class CapabilityRegistry:
 
         Returns:
             The recommendation, or None when no candidate is suitable (``explain_recommendation``
-            says why).
+            says why; ``require_recommendation`` raises an error that says it).
 
         Raises:
             UnsupportedCapabilityError: an unknown capability (with did-you-mean).
@@ -428,16 +290,57 @@ class CapabilityRegistry:
             logger.info("%s", explanation)
         return explanation.chosen
 
+    def require_recommendation(
+        self,
+        capability: str,
+        size_tier: str = "medium",
+        system_info: SystemInfoLike | None = None,
+        *,
+        allow_smaller: bool = True,
+    ) -> ModelRecommendation:
+        """Like ``get_recommendation``, but a failed lookup raises an error that says what would work.
+
+        Args:
+            capability, size_tier, system_info: as for ``get_recommendation``.
+            allow_smaller: when False, only a model at ``size_tier`` itself will do (the error then
+                names the largest smaller tier whose model fits).
+
+        Returns:
+            The recommendation.
+
+        Raises:
+            NoSuitableModelError: nothing suitable; the message lists every model tried and why it
+                was rejected, the largest smaller tier that fits, and a hardware preset that would
+                serve the tier; ``.explanation`` holds the ``RecommendationExplanation``.
+            UnsupportedCapabilityError: an unknown capability (with did-you-mean).
+            RecommendationError: as for ``get_recommendation``.
+        """
+        explanation = self.explain_recommendation(capability, size_tier, system_info)
+        if explanation.chosen is None or not (allow_smaller or explanation.found_at_asked_tier):
+            explanation = self._with_what_if(explanation)
+            raise NoSuitableModelError(explanation.advice(), explanation=explanation)
+        if explanation.fell_back:
+            logger.info("%s", explanation)
+        return explanation.chosen
+
     def explain_recommendation(
         self,
         capability: str,
         size_tier: str = "medium",
         system_info: SystemInfoLike | None = None,
+        *,
+        what_if: bool = False,
     ) -> RecommendationExplanation:
         """Like ``get_recommendation``, but returns every candidate tried and why it was rejected.
 
         ``print()`` the result for a readable account; ``.chosen``, ``.rejected`` and
-        ``.candidates`` (each with ``reasons`` and a ``MemoryEstimate``) for programs.
+        ``.candidates`` (each with ``reasons`` and a ``MemoryEstimate``) for programs;
+        ``.advice()`` for what would work when nothing fitted.
+
+        Args:
+            capability, size_tier, system_info: as for ``get_recommendation``.
+            what_if: when the asked tier is not served on this hardware, also try the hardware
+                presets (``explanation.what_if``, used by ``advice()``).
         """
         name = canonical_capability(capability)
         notes: list[str] = []
@@ -461,16 +364,52 @@ class CapabilityRegistry:
                 notes.append(
                     f"no {start!r} recommendation for {name}: trying other capabilities' and smaller models"
                 )
-        label = hardware.describe() if hardware is not None else None
         checks: list[CandidateCheck] = []
+        chosen: CandidateCheck | None = None
         for tier, slot, rec in self._candidates(name, start):
-            accepted, reasons, memory = self._check(rec, name, hardware)
-            checks.append(CandidateCheck(tier, slot, rec, accepted, tuple(reasons), memory))
-            if accepted:
-                return RecommendationExplanation(
-                    name, size_tier, label, rec, tier, tuple(checks), tuple(notes)
-                )
-        return RecommendationExplanation(name, size_tier, label, None, None, tuple(checks), tuple(notes))
+            checks.append(self.check_candidate(rec, name, hardware, tier=tier, slot=slot))
+            if checks[-1].accepted:
+                chosen = checks[-1]
+                break
+        explanation = RecommendationExplanation(
+            name,
+            size_tier,
+            hardware.describe() if hardware is not None else None,
+            chosen.recommendation if chosen else None,
+            chosen.tier if chosen else None,
+            tuple(checks),
+            tuple(notes),
+        )
+        return self._with_what_if(explanation) if what_if else explanation
+
+    def _with_what_if(self, explanation: RecommendationExplanation) -> RecommendationExplanation:
+        """The explanation with ``what_if`` filled in, when hardware was checked and the tier not served."""
+        if explanation.hardware is None or not explanation.candidates or explanation.found_at_asked_tier:
+            return explanation
+        return dataclasses.replace(
+            explanation, what_if=self.what_if(explanation.capability, explanation.size_tier)
+        )
+
+    def what_if(self, capability: str, size_tier: str = "medium") -> tuple[WhatIf, ...]:
+        """The hardware presets on which this lookup succeeds, best answers first.
+
+        Presets that serve ``size_tier`` itself come first, then those whose answer sits in the
+        largest tier below it; among equals (and for ``"auto"``), the least memory for models first.
+
+        Returns:
+            One ``WhatIf`` per preset with a suitable model (empty when none has one).
+        """
+        ranked: list[tuple[tuple[bool, int, float], WhatIf]] = []
+        for preset, description in hardware_presets().items():
+            info = hardware_profile(preset)
+            answer = self.explain_recommendation(capability, size_tier, info)
+            if answer.chosen is None or answer.chosen_tier is None:
+                continue
+            # For "auto" any tier answers the question, so the smallest machine comes first.
+            below = 0 if size_tier == AUTO_TIER else -list(SIZE_TIERS).index(answer.chosen_tier)
+            rank = (not answer.found_at_asked_tier, below, info.model_memory_gb)
+            ranked.append((rank, WhatIf(preset, description, answer.chosen, answer.chosen_tier)))
+        return tuple(what for _, what in sorted(ranked, key=lambda item: item[0]))
 
     def _candidates(self, capability: str, size_tier: str) -> Iterator[tuple[str, str, ModelRecommendation]]:
         """(tier, slot capability, recommendation): own model, then lent ones, per tier, never larger."""
@@ -487,23 +426,42 @@ class CapabilityRegistry:
                     seen.add(rec.model_name)
                     yield tier, slot, rec
 
-    def _check(
-        self, rec: ModelRecommendation, capability: str, hardware: HardwareFacts | None
-    ) -> tuple[bool, list[str], MemoryEstimate | None]:
-        reasons: list[str] = []
+    def check_candidate(
+        self,
+        rec: ModelRecommendation,
+        capability: str,
+        hardware: HardwareFacts | None,
+        *,
+        tier: str,
+        slot: str,
+    ) -> CandidateCheck:
+        """Check one model for ``capability`` on ``hardware``: gated, requirements, memory fit.
+
+        Args:
+            rec: the model.
+            capability: the job (decides whether a KV cache is counted).
+            hardware: the machine (None: only the gated check applies).
+            tier, slot: where the model was found, recorded in the result.
+        """
+        failures: list[tuple[CheckKind, str]] = []
         if rec.gated and not self.allow_gated:
-            reasons.append(f"gated on the Hub ({rec.license or 'terms'} to accept) and allow_gated=False")
-        if hardware is None:
-            return not reasons, reasons, None
-        reasons += unmet_requirements(rec.requirements or {}, hardware.facts)
-        memory = rec.estimate_memory(
-            rec.default_dtype or hardware.dtype, context_tokens=self.context_tokens, capability=capability
-        )
-        if hardware.model_memory_gb is not None and not memory.fits(hardware.model_memory_gb):
-            reasons.append(
-                f"needs {memory.describe()}, more than the {hardware.model_memory_gb:.1f} GiB available"
+            failures.append(
+                ("gated", f"gated on the Hub ({rec.license or 'terms'} to accept) and allow_gated=False")
             )
-        return not reasons, reasons, memory
+        memory = None
+        if hardware is not None:
+            failures += [("requirements", r) for r in unmet_requirements(rec.requirements, hardware.facts)]
+            memory = rec.estimate_memory(
+                rec.default_dtype or hardware.dtype, context_tokens=self.context_tokens, capability=capability
+            )
+            available = hardware.model_memory_gb
+            if available is not None and not memory.fits(available):
+                failures.append(
+                    ("memory", f"needs {memory.describe()}, more than the {available:.1f} GiB available")
+                )
+        reasons = tuple(reason for _, reason in failures)
+        failed = tuple(dict.fromkeys(kind for kind, _ in failures))  # each kind once, in check order
+        return CandidateCheck(tier, slot, rec, not failures, reasons, memory, failed)
 
     # ------------------------------------------------------------------ changing
     def update_model(self, capability: str, size_tier: str, model: RecommendationLike) -> None:
@@ -553,9 +511,9 @@ class CapabilityRegistry:
                 check_tier(tier)
                 if isinstance(value, str) and catalog is None:
                     catalog = package_catalog()
-                path = f"updates.{format_key(str(cap_key))}.{format_key(str(tier))}"
+                path = join_path(join_path("updates", cap_key), tier)
                 rec = resolve_entry(value, catalog or {}, key_path=path)
-                problem = tier_violation(float(rec.params_b or 0.0), tier)
+                problem = tier_violation(rec.params_b, tier)
                 if problem:
                     raise RecommendationError(
                         f"Cannot put {rec.model_name} in {capability}/{tier}: {problem}."
@@ -610,67 +568,9 @@ class CapabilityRegistry:
     ) -> list[dict[str, Any]]:
         """Per capability and tier: the slot's model, whether it fits, why not, and what to use instead.
 
-        Capabilities without any model of their own get one row (tier ``-``) with what the
-        fallback finds. Rows are plain dictionaries (printable, JSON-able, ``pandas.DataFrame(rows)``).
+        See ``hfbench.registry.tables.recommendation_rows``.
         """
-        hardware = hardware_facts(system_info)
-        names = (
-            [canonical_capability(c) for c in capabilities]
-            if capabilities
-            else [
-                *self.capabilities(),
-                *(c for c in capability_specs() if c not in self._recommendations),
-            ]
-        )
-        rows: list[dict[str, Any]] = []
-        for capability in names:
-            slots = self._recommendations.get(capability, {})
-            if not slots:
-                found = self.explain_recommendation(capability, list(SIZE_TIERS)[-1], system_info)
-                rows.append(_row(capability, "-", None, None, found.chosen, "no model of its own"))
-                continue
-            for tier, rec in slots.items():
-                accepted, reasons, memory = self._check(rec, capability, hardware)
-                use = rec if accepted else self.explain_recommendation(capability, tier, system_info).chosen
-                rows.append(_row(capability, tier, rec, memory, use, "; ".join(reasons), accepted))
-        return rows
-
-
-def _row(
-    capability: str,
-    tier: str,
-    rec: ModelRecommendation | None,
-    memory: MemoryEstimate | None,
-    use: ModelRecommendation | None,
-    why: str,
-    fits: bool | None = None,
-) -> dict[str, Any]:
-    return {
-        "capability": capability,
-        "tier": tier,
-        "model": rec.model_name if rec else "-",
-        "params_b": round(rec.params_b or 0.0, 3) if rec else None,
-        "needs_gb": round(memory.total_gb, 1) if memory else None,
-        "fits": "-" if fits is None else ("yes" if fits else "no"),
-        "use": use.model_name if use else "nothing fits",
-        "why": why,
-    }
-
-
-def recommendations_for(
-    system_info: SystemInfoLike,
-    registry: CapabilityRegistry | None = None,
-    *,
-    capabilities: list[str] | None = None,
-) -> list[dict[str, Any]]:
-    """The table behind ``hfbench models --for-hardware``: see ``CapabilityRegistry.recommendations_for``.
-
-    Args:
-        system_info: a ``SystemInfo`` (``hardware_profile(...)`` for what-if) or a seed-style dict.
-        registry: default: hfbench's package recommendations.
-        capabilities: limit the table to these (default: every capability).
-    """
-    return (registry or CapabilityRegistry()).recommendations_for(system_info, capabilities=capabilities)
+        return recommendation_rows(self, system_info, capabilities=capabilities)
 
 
 def model_catalog() -> dict[str, ModelRecommendation]:

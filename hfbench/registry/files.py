@@ -23,51 +23,63 @@ Format (version 1)::
 
 Everything is validated on load: unknown keys, wrong types, unknown capabilities or tiers and
 models too large for their tier raise ``RecommendationError`` naming the file and the key path
-(``recommendations.summarization.tiny.params_b``). Files are parsed as data only (json, tomllib),
-never evaluated.
+(``recommendations.summarization.tiny.params_b``), every problem at once. Files are read and
+written by ``hfbench.core.datafiles`` (data only, never evaluated) and checked with
+``hfbench.core.validation``.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import sys
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from hfbench.core.capability import canonical_capability
+from hfbench.core.datafiles import DATA_SUFFIXES, read_data_file, read_package_json, write_data_file
 from hfbench.core.errors import RecommendationError, UnsupportedCapabilityError, did_you_mean
 from hfbench.core.hardware import SystemInfo
-from hfbench.registry.recommendation import ModelRecommendation, format_key, key_error
+from hfbench.core.validation import Field, Problem, check_table, join_path
+from hfbench.registry.recommendation import ModelRecommendation, recommendation_error
 from hfbench.registry.tiers import SIZE_TIERS, tier_violation
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 FILE_VERSION = 1
-SUFFIXES = (".json", ".toml")
 DEFAULTS_FILE = "default_recommendations.json"
 
 Recommendations = dict[str, dict[str, ModelRecommendation]]
 
-_TOP_LEVEL_KEYS = ("version", "description", "hardware", "models", "recommendations")
-_PACKAGE_ONLY_KEYS = ("offline_recommendations",)
-_HARDWARE_KEYS: dict[str, tuple[type, ...]] = {
-    "fingerprint": (str,),
-    "name": (str,),
-    "accelerator": (str,),
-    "model_memory_gb": (int, float),
-    "created_at": (str,),
-    "hfbench_version": (str,),
-    "summary": (str,),
-    "system": (dict,),
+
+def _version_check(version: int) -> str | None:
+    if version > FILE_VERSION:
+        return f"is from a newer hfbench (this one reads version {FILE_VERSION}; upgrade hfbench)"
+    return None if version == FILE_VERSION else f"must be {FILE_VERSION}"
+
+
+def _not_empty(value: str) -> str | None:
+    return None if value else "must be SystemInfo.fingerprint() of the machine, not empty"
+
+
+_TOP_LEVEL_FIELDS: dict[str, Field] = {
+    "version": Field((int,), f"format version (this hfbench writes {FILE_VERSION})", check=_version_check),
+    "description": Field((str,), "free text"),
+    "hardware": Field((dict,), "tuned files: the machine they were measured on"),
+    "models": Field((dict,), "a catalog of models, keyed by model name"),
+    "recommendations": Field((dict,), "capability -> size tier -> model"),
+}
+_PACKAGE_ONLY_FIELDS: dict[str, Field] = {
+    "offline_recommendations": Field((dict,), "the package data's models that run without the Hub"),
+}
+_HARDWARE_FIELDS: dict[str, Field] = {
+    "fingerprint": Field((str,), "SystemInfo.fingerprint()", required=True, check=_not_empty),
+    "name": Field((str,), "the machine's name"),
+    "accelerator": Field((str,), "cuda, mps or cpu"),
+    "model_memory_gb": Field((float,), "memory for models, GiB"),
+    "created_at": Field((str,), "when the file was made"),
+    "hfbench_version": Field((str,), "the hfbench that made it"),
+    "summary": Field((str,), "one line about the machine"),
+    "system": Field((dict,), "the full SystemInfo"),
 }
 
 
@@ -100,40 +112,6 @@ class RecommendationFile:
 
 
 # --------------------------------------------------------------------------- reading
-def read_data_file(path: str | os.PathLike[str], *, what: str = "recommendation file") -> dict[str, Any]:
-    """Parse a JSON or TOML file (by suffix) into a dictionary, with errors naming the file.
-
-    Raises:
-        RecommendationError: missing file, unknown suffix, a syntax error (with line and column),
-            or a top level that is not a table.
-    """
-    file = Path(path)
-    suffix = file.suffix.lower()
-    if suffix not in SUFFIXES:
-        raise RecommendationError(
-            f"The {what} {file} must end in .json or .toml, got {suffix or 'no suffix'!r}."
-        )
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RecommendationError(f"The {what} {file} does not exist.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RecommendationError(f"Cannot read the {what} {file}: {exc}") from exc
-    try:
-        data = json.loads(text) if suffix == ".json" else tomllib.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RecommendationError(
-            f"The {what} {file} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise RecommendationError(f"The {what} {file} is not valid TOML: {exc}.") from None
-    if not isinstance(data, dict):
-        raise RecommendationError(
-            f"The {what} {file} must hold a table at the top, got {type(data).__name__}."
-        )
-    return data
-
-
 def load_recommendation_file(path: str | os.PathLike[str]) -> RecommendationFile:
     """Read and validate a recommendation file (``.json`` or ``.toml``).
 
@@ -141,9 +119,9 @@ def load_recommendation_file(path: str | os.PathLike[str]) -> RecommendationFile
     own catalog (so an overlay may name ``"Qwen/QwQ-32B"`` without describing it again).
 
     Raises:
-        RecommendationError: naming the file and the key path of what is wrong.
+        RecommendationError: naming the file and the key path of everything that is wrong.
     """
-    data = read_data_file(path)
+    data = read_data_file(path, what="recommendation file", error=RecommendationError)
     return parse_recommendation_data(data, file=str(path), catalog=package_catalog())
 
 
@@ -163,120 +141,122 @@ def parse_recommendation_data(
         allow_offline: accept the package data's ``offline_recommendations`` section.
 
     Raises:
-        RecommendationError: naming the file and the key path of what is wrong.
+        RecommendationError: every problem found, each with the file and its key path.
     """
-    if not isinstance(data, Mapping):
-        raise key_error(f"expected a table at the top, got {type(data).__name__}", "", file)
-    allowed = _TOP_LEVEL_KEYS + (_PACKAGE_ONLY_KEYS if allow_offline else ())
-    for key in data:
-        if key not in allowed:
-            raise key_error(
-                f"unknown key {key!r}.{did_you_mean(str(key), allowed)} "
-                f"Valid top-level keys: {', '.join(allowed)}.",
-                format_key(str(key)),
-                file,
-            )
-    version = _check_version(data, file)
-    description = data.get("description", "")
-    if not isinstance(description, str):
-        raise key_error(f"expected a string, got {description!r}", "description", file)
-    hardware = _check_hardware(data["hardware"], file) if "hardware" in data else None
-    models = _parse_models(data.get("models", {}), file)
+    fields = {**_TOP_LEVEL_FIELDS, **(_PACKAGE_ONLY_FIELDS if allow_offline else {})}
+    top, problems = check_table(data, fields)
+    if isinstance(data, Mapping) and "version" not in data:
+        message = f"missing 'version' (this hfbench writes version = {FILE_VERSION})"
+        problems.append(Problem("version", message))
+    hardware = None
+    if "hardware" in top:
+        hardware, found = check_hardware_block(top["hardware"])
+        problems += found
+    models, found = _parse_models(top.get("models", {}), file)
+    problems += found
     known = {**(catalog or {}), **models}
-    recs = _parse_recommendations(data.get("recommendations", {}), "recommendations", file, known)
-    offline = _parse_recommendations(
-        data.get("offline_recommendations", {}), "offline_recommendations", file, known
-    )
+    sections: dict[str, Recommendations] = {}
+    for section in ("recommendations", "offline_recommendations"):
+        sections[section], found = _parse_recommendations(top.get(section, {}), section, file, known)
+        problems += found
+    if problems:
+        raise recommendation_error(problems, file)
     return RecommendationFile(
-        recommendations=recs,
-        version=version,
-        description=description,
+        recommendations=sections["recommendations"],
+        version=top["version"],
+        description=top.get("description", ""),
         hardware=hardware,
         models=models,
-        offline_recommendations=offline,
+        offline_recommendations=sections["offline_recommendations"],
         path=file,
     )
 
 
-def _check_version(data: Mapping[str, Any], file: str | None) -> int:
-    if "version" not in data:
-        raise key_error(f"missing 'version' (this hfbench writes version = {FILE_VERSION})", "version", file)
-    version = data["version"]
-    if isinstance(version, bool) or not isinstance(version, int):
-        raise key_error(f"expected a whole number, got {version!r}", "version", file)
-    if version > FILE_VERSION:
-        raise key_error(
-            f"version {version} was written by a newer hfbench; this one reads version {FILE_VERSION} "
-            "(upgrade hfbench)",
-            "version",
-            file,
+def check_hardware_block(block: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    """Check a tuned file's ``hardware`` block: known keys, their types, a non-empty fingerprint.
+
+    Returns:
+        The block (numbers as floats) and every problem found, with key paths under ``hardware``.
+    """
+    return check_table(block, _HARDWARE_FIELDS, key_path="hardware")
+
+
+def _parse_models(
+    table: Mapping[str, Any], file: str | None
+) -> tuple[dict[str, ModelRecommendation], list[Problem]]:
+    models: dict[str, ModelRecommendation] = {}
+    problems: list[Problem] = []
+    for name, entry in table.items():
+        rec, found = ModelRecommendation.parse(
+            entry, model_name=str(name), key_path=join_path("models", name), file=file
         )
-    if version < 1:
-        raise key_error(f"version must be {FILE_VERSION}, got {version}", "version", file)
-    return version
-
-
-def _check_hardware(block: Any, file: str | None) -> dict[str, Any]:
-    if not isinstance(block, Mapping):
-        raise key_error(f"expected a table, got {block!r}", "hardware", file)
-    for key, value in block.items():
-        path = f"hardware.{format_key(str(key))}"
-        if key not in _HARDWARE_KEYS:
-            hint = did_you_mean(str(key), _HARDWARE_KEYS)
-            raise key_error(f"unknown key {key!r}.{hint} Valid: {', '.join(_HARDWARE_KEYS)}.", path, file)
-        types = _HARDWARE_KEYS[key]
-        if isinstance(value, bool) or not isinstance(value, types):
-            raise key_error(f"expected {' or '.join(t.__name__ for t in types)}, got {value!r}", path, file)
-    fingerprint = block.get("fingerprint")
-    if not fingerprint:
-        raise key_error(
-            "a hardware block needs a non-empty 'fingerprint' (SystemInfo.fingerprint())", "hardware", file
-        )
-    return dict(block)
-
-
-def _parse_models(table: Any, file: str | None) -> dict[str, ModelRecommendation]:
-    if not isinstance(table, Mapping):
-        raise key_error(f"expected a table of models keyed by name, got {table!r}", "models", file)
-    return {
-        str(name): ModelRecommendation.from_dict(
-            entry, model_name=str(name), key_path=f"models.{format_key(str(name))}", file=file
-        )
-        for name, entry in table.items()
-    }
+        problems += found
+        if rec is not None:
+            models[str(name)] = rec
+    return models, problems
 
 
 def _parse_recommendations(
-    table: Any, section: str, file: str | None, known: Mapping[str, ModelRecommendation]
-) -> Recommendations:
-    if not isinstance(table, Mapping):
-        raise key_error(f"expected a table of capabilities, got {table!r}", section, file)
+    table: Mapping[str, Any], section: str, file: str | None, known: Mapping[str, ModelRecommendation]
+) -> tuple[Recommendations, list[Problem]]:
     out: Recommendations = {}
+    problems: list[Problem] = []
     for cap_key, tiers in table.items():
-        cap_path = f"{section}.{format_key(str(cap_key))}"
+        cap_path = join_path(section, cap_key)
         try:
             capability = canonical_capability(str(cap_key))
         except UnsupportedCapabilityError as exc:
-            raise key_error(str(exc), cap_path, file) from None
+            problems.append(Problem(cap_path, str(exc)))
+            continue
         if capability in out:
-            raise key_error(f"{cap_key!r} names {capability!r} again (aliases count)", cap_path, file)
+            problems.append(Problem(cap_path, f"{cap_key!r} names {capability!r} again (aliases count)"))
+            continue
         if not isinstance(tiers, Mapping):
-            raise key_error(f"expected a table of size tiers, got {tiers!r}", cap_path, file)
+            problems.append(Problem(cap_path, f"expected a table of size tiers, got {tiers!r}"))
+            continue
         slots: dict[str, ModelRecommendation] = {}
         for tier, value in tiers.items():
-            path = f"{cap_path}.{format_key(str(tier))}"
+            path = join_path(cap_path, tier)
             if tier not in SIZE_TIERS:
                 hint = did_you_mean(str(tier), SIZE_TIERS)
-                raise key_error(
-                    f"unknown size tier {tier!r}.{hint} Valid: {', '.join(SIZE_TIERS)}.", path, file
-                )
-            rec = resolve_entry(value, known, key_path=path, file=file)
-            problem = tier_violation(float(rec.params_b or 0.0), str(tier))
+                message = f"unknown size tier {tier!r}.{hint} Valid: {', '.join(SIZE_TIERS)}."
+                problems.append(Problem(path, message))
+                continue
+            rec, found = parse_entry(value, known, key_path=path, file=file)
+            problems += found
+            if rec is None:
+                continue
+            problem = tier_violation(rec.params_b, str(tier))
             if problem:
-                raise key_error(f"{rec.model_name}: {problem}", path, file)
+                problems.append(Problem(path, f"{rec.model_name}: {problem}"))
+                continue
             slots[str(tier)] = rec
         out[capability] = {t: slots[t] for t in SIZE_TIERS if t in slots}
-    return out
+    return out, problems
+
+
+def parse_entry(
+    value: Any,
+    known: Mapping[str, ModelRecommendation],
+    *,
+    key_path: str,
+    file: str | None = None,
+) -> tuple[ModelRecommendation | None, list[Problem]]:
+    """A recommendation from a slot's value: a ``ModelRecommendation``, a table, or a known model's name.
+
+    Returns:
+        The recommendation (None when there are problems) and the problems: an unknown name
+        (with did-you-mean) or a bad table.
+    """
+    if isinstance(value, ModelRecommendation):
+        return value, []
+    if isinstance(value, str):
+        if value in known:
+            return known[value], []
+        hint = did_you_mean(value, known)
+        message = f"unknown model {value!r}: describe it under 'models' or inline.{hint}"
+        return None, [Problem(key_path, message)]
+    return ModelRecommendation.parse(value, key_path=key_path, file=file)
 
 
 def resolve_entry(
@@ -286,27 +266,24 @@ def resolve_entry(
     key_path: str,
     file: str | None = None,
 ) -> ModelRecommendation:
-    """A recommendation from a slot's value: a ``ModelRecommendation``, a table, or a known model's name.
+    """Like ``parse_entry``, but raising.
 
     Raises:
-        RecommendationError: an unknown name (with did-you-mean) or a bad table.
+        RecommendationError: an unknown name (with did-you-mean) or a bad table, with its key path.
     """
-    if isinstance(value, ModelRecommendation):
-        return value
-    if isinstance(value, str):
-        if value in known:
-            return known[value]
-        raise key_error(
-            f"unknown model {value!r}: describe it under 'models' or inline.{did_you_mean(value, known)}",
-            key_path,
-            file,
-        )
-    return ModelRecommendation.from_dict(value, key_path=key_path, file=file)
+    rec, problems = parse_entry(value, known, key_path=key_path, file=file)
+    if rec is None:
+        raise recommendation_error(problems, file)
+    return rec
 
 
 # --------------------------------------------------------------------------- writing
 def hardware_block(hardware: SystemInfo | Mapping[str, Any]) -> dict[str, Any]:
-    """The ``hardware`` block for a tuned file: from a ``SystemInfo``, or a checked dictionary."""
+    """The ``hardware`` block for a tuned file: from a ``SystemInfo``, or a checked dictionary.
+
+    Raises:
+        RecommendationError: a dictionary with unknown keys, wrong types or no fingerprint.
+    """
     if isinstance(hardware, SystemInfo):
         return {
             "fingerprint": hardware.fingerprint(),
@@ -314,7 +291,10 @@ def hardware_block(hardware: SystemInfo | Mapping[str, Any]) -> dict[str, Any]:
             "accelerator": hardware.accelerator,
             "model_memory_gb": round(hardware.model_memory_gb, 2),
         }
-    return _check_hardware(hardware, None)
+    block, problems = check_hardware_block(hardware)
+    if problems:
+        raise recommendation_error(problems, None)
+    return block
 
 
 def recommendations_to_data(
@@ -366,39 +346,18 @@ def save_recommendation_file(
         RecommendationError: an unknown suffix.
     """
     target = Path(path)
-    suffix = target.suffix.lower()
-    if suffix not in SUFFIXES:
+    if target.suffix.lower() not in DATA_SUFFIXES:
         raise RecommendationError(f"A recommendation file must end in .json or .toml, got {target.name!r}.")
     data = recommendations_to_data(recommendations, hardware=hardware, description=description)
-    if suffix == ".json":
-        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    else:
-        import tomli_w
-
-        text = tomli_w.dumps(data)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return target
+    return write_data_file(target, data)
 
 
 # --------------------------------------------------------------------------- package data
 @lru_cache(maxsize=1)
 def default_recommendation_file() -> RecommendationFile:
     """hfbench's own recommendations (``registry/data/default_recommendations.json``), validated."""
-    resource = resources.files("hfbench.registry").joinpath("data", DEFAULTS_FILE)
-    name = f"hfbench/registry/data/{DEFAULTS_FILE}"
-    try:
-        data = json.loads(resource.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:  # pragma: no cover - guarded by the tests
-        raise RecommendationError(f"{name} is not valid JSON: {exc}") from exc
-    return parse_recommendation_data(data, file=name, allow_offline=True)
+    data = read_package_json(DEFAULTS_FILE, package="hfbench.registry")
+    return parse_recommendation_data(data, file=f"hfbench/registry/data/{DEFAULTS_FILE}", allow_offline=True)
 
 
 def package_catalog() -> dict[str, ModelRecommendation]:

@@ -5,8 +5,11 @@ Two paths:
 - arithmetic, from ``params_b`` and (optionally) a ``ModelShape`` (layers, hidden size, KV heads):
   what the registry uses, since it must work without touching the Hub or loading a model;
 - ``estimate_memory_from_config``: a model built on the ``meta`` device from its config
-  (accelerate's ``init_empty_weights``), sized by accelerate's ``compute_module_sizes``: exact
-  weights, no download of weights, no memory spent. Imports torch/transformers lazily.
+  (accelerate's ``init_empty_weights``), its tied weights tied, sized by accelerate's
+  ``compute_module_sizes``: exact weights (a tied embedding once, as the checkpoint stores it), no
+  download of weights, no memory spent. Imports torch/transformers lazily.
+
+Both add the KV cache and the overhead with one function, ``memory_estimate``.
 
 Formula (GiB = 1024**3 bytes)::
 
@@ -30,8 +33,9 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from hfbench.core.dtypes import DType
 from hfbench.core.errors import RecommendationError
-from hfbench.registry.tiers import OVERHEAD_FRACTION, bytes_per_param, weights_memory_gb
+from hfbench.registry.tiers import OVERHEAD_FRACTION, bytes_per_param, registry_dtype, weights_memory_gb
 
 GIB = 1024**3
 
@@ -156,6 +160,52 @@ def kv_bytes_for(dtype: str) -> float:
     return max(bytes_per_param(dtype), 2.0)
 
 
+def memory_estimate(
+    params_b: float,
+    weights_gb: float,
+    dtype: str,
+    *,
+    shape: ModelShape | None,
+    context_tokens: int,
+    batch_size: int,
+    overhead_fraction: float,
+    method: str,
+) -> MemoryEstimate:
+    """Add the KV cache and the overhead to a weights size: the formula both estimators share.
+
+    Args:
+        params_b: billions of parameters (guesses the shape when ``shape`` is None).
+        weights_gb: the weights' size at ``dtype``, GiB.
+        dtype: the weights' dtype (the KV cache is at least 16-bit).
+        shape: layer/width sizes for the KV cache; guessed from ``params_b`` when None.
+        context_tokens: tokens the KV cache must hold (0: no KV cache).
+        batch_size: sequences held at once.
+        overhead_fraction: overhead as a fraction of the weights.
+        method: how the weights were obtained (the estimate says so).
+
+    Raises:
+        RecommendationError: a negative ``context_tokens``, a ``batch_size`` below 1, an unknown dtype.
+    """
+    _check_count("context_tokens", context_tokens, 0)
+    _check_count("batch_size", batch_size, 1)
+    kv_gb = 0.0
+    if context_tokens:
+        if shape is None:
+            shape = ModelShape.guess(params_b)
+            method += " (shape guessed from params_b)"
+        kv_gb = shape.kv_cache_bytes_per_token(kv_bytes_for(dtype)) * context_tokens * batch_size / GIB
+    return MemoryEstimate(
+        params_b=float(params_b),
+        dtype=dtype,
+        weights_gb=weights_gb,
+        kv_cache_gb=kv_gb,
+        overhead_gb=overhead_fraction * weights_gb,
+        context_tokens=context_tokens,
+        batch_size=batch_size,
+        method=method,
+    )
+
+
 def estimate_memory(
     params_b: float,
     dtype: str = "bf16",
@@ -186,30 +236,16 @@ def estimate_memory(
         raise RecommendationError(f"params_b must be a number, got {params_b!r}.")
     if params_b <= 0:
         raise RecommendationError(f"params_b must be > 0, got {params_b!r}.")
-    _check_count("context_tokens", context_tokens, 0)
-    _check_count("batch_size", batch_size, 1)
-    weights_gb = weights_memory_gb(params_b, dtype)
-    kv_gb = 0.0
-    method = "arithmetic"
-    if context_tokens:
-        if shape is None:
-            shape = ModelShape.guess(params_b)
-            method = "arithmetic (shape guessed from params_b)"
-        kv_gb = shape.kv_cache_bytes_per_token(kv_bytes_for(dtype)) * context_tokens * batch_size / GIB
-    return MemoryEstimate(
-        params_b=float(params_b),
-        dtype=dtype,
-        weights_gb=weights_gb,
-        kv_cache_gb=kv_gb,
-        overhead_gb=overhead_fraction * weights_gb,
+    return memory_estimate(
+        params_b,
+        weights_memory_gb(params_b, dtype),
+        dtype,
+        shape=shape,
         context_tokens=context_tokens,
         batch_size=batch_size,
-        method=method,
+        overhead_fraction=overhead_fraction,
+        method="arithmetic",
     )
-
-
-_TORCH_DTYPES = {"float32": "float32", "fp32": "float32", "float16": "float16", "fp16": "float16"}
-_TORCH_DTYPES.update({"bfloat16": "bfloat16", "bf16": "bfloat16"})
 
 
 def estimate_memory_from_config(
@@ -223,8 +259,9 @@ def estimate_memory_from_config(
     """Estimate memory from a model's config: exact weight sizes from an empty-weights model.
 
     The model is built on the ``meta`` device (``accelerate.init_empty_weights``), so nothing is
-    downloaded but the config and no memory is spent; ``accelerate.utils.compute_module_sizes``
-    sizes it at ``dtype``. Quantized dtypes (int8/int4) scale the 16-bit size.
+    downloaded but the config and no memory is spent; its tied weights are tied (each counted
+    once, as the checkpoint stores them) and ``accelerate.utils.compute_module_sizes`` sizes it at
+    ``dtype``. Quantized dtypes (int8/int4) scale the 16-bit size.
 
     Args:
         config: a config dictionary, a ``transformers.PretrainedConfig``, or a local folder /
@@ -232,18 +269,18 @@ def estimate_memory_from_config(
         dtype, context_tokens, batch_size, overhead_fraction: as in ``estimate_memory``.
 
     Raises:
-        RecommendationError: the config cannot be turned into a model.
+        RecommendationError: the config cannot be turned into a model, or an unknown dtype.
         ModelNotFoundError: a named config could not be read.
     """
-    import torch
     import transformers
     from accelerate import init_empty_weights
-    from accelerate.utils import compute_module_sizes
 
-    from hfbench.core.architecture import architecture_from_config_dict, load_config_dict
+    from hfbench.core.architecture import architecture_from_config_dict
+    from hfbench.sources import load_config_dict
 
     _check_count("context_tokens", context_tokens, 0)
     _check_count("batch_size", batch_size, 1)
+    weights_dtype = registry_dtype(dtype)  # fail before building a model
     if isinstance(config, (str, os.PathLike)):
         config = load_config_dict(config)
     if isinstance(config, Mapping):
@@ -262,29 +299,37 @@ def estimate_memory_from_config(
     model = _empty_model(
         config_obj, architecture_from_config_dict(data).value, transformers, init_empty_weights
     )
-    params = sum(p.numel() for p in model.parameters())
-    scale = 1.0
-    base = _TORCH_DTYPES.get(dtype)
-    if base is None:
-        scale = bytes_per_param(dtype) / 2  # quantized: sized from the 16-bit weights
-        base = "bfloat16"
-    weight_bytes = compute_module_sizes(model, dtype=getattr(torch, base))[""] * scale
-    weights_gb = weight_bytes / GIB
-    shape = ModelShape.from_config(data)
-    kv_gb = 0.0
-    if context_tokens:
-        shape = shape or ModelShape.guess(params / 1e9)
-        kv_gb = shape.kv_cache_bytes_per_token(kv_bytes_for(dtype)) * context_tokens * batch_size / GIB
-    return MemoryEstimate(
-        params_b=params / 1e9,
-        dtype=dtype,
-        weights_gb=weights_gb,
-        kv_cache_gb=kv_gb,
-        overhead_gb=overhead_fraction * weights_gb,
+    params, weight_bytes = _tied_weights_size(model, weights_dtype)
+    return memory_estimate(
+        params / 1e9,
+        weight_bytes / GIB,
+        dtype,
+        shape=ModelShape.from_config(data),
         context_tokens=context_tokens,
         batch_size=batch_size,
+        overhead_fraction=overhead_fraction,
         method="accelerate (empty-weights model from config)",
     )
+
+
+def _tied_weights_size(model: Any, dtype: DType) -> tuple[int, float]:
+    """Parameters and bytes at ``dtype`` of an empty-weights model, each tied weight counted once.
+
+    A model built under ``init_empty_weights`` keeps its tied weights (input and output
+    embeddings, T5's shared encoder/decoder embeddings) as separate meta tensors until
+    ``tie_weights()`` is called, so without it a tied model is sized with every copy.
+    """
+    import torch
+    from accelerate.utils import compute_module_sizes
+
+    tie_weights = getattr(model, "tie_weights", None)
+    if callable(tie_weights):
+        tie_weights()
+    params = sum(p.numel() for p in model.parameters())  # shared parameters are yielded once
+    # Quantized formats are sized from the 16-bit weights they are made from.
+    torch_name = dtype.torch_name or "bfloat16"
+    scale = 1.0 if dtype.torch_name else dtype.bytes_per_param / 2
+    return params, compute_module_sizes(model, dtype=getattr(torch, torch_name))[""] * scale
 
 
 _AUTO_CLASS_BY_ARCHITECTURE = {

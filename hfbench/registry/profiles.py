@@ -13,6 +13,10 @@ Keys: ``name``, ``description``, ``extends``, ``platform`` (linux/darwin/windows
 is sm 8.0+, else true), ``supports_flash_attention`` (default false), ``torch_version``,
 ``transformers_version``, ``gpus`` (a list of ``name``, ``memory_gb``, ``free_memory_gb``
 (default: ``memory_gb``), ``compute_capability``, ``count``).
+
+Keys and types are checked with ``hfbench.core.validation`` and every problem is reported at
+once, naming the file and the key path; impossible combinations (free > total, MPS on Linux,
+flash-attention without a GPU) are checked after merging with the preset a profile extends.
 """
 
 from __future__ import annotations
@@ -21,59 +25,72 @@ import os
 import sys
 from collections.abc import Mapping
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from hfbench.core.datafiles import DATA_SUFFIXES, read_data_file, read_package_toml
 from hfbench.core.errors import RecommendationError, did_you_mean
 from hfbench.core.hardware import GpuInfo, SystemInfo
-from hfbench.registry.files import SUFFIXES, read_data_file
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from hfbench.core.validation import Field, Problem, check_table, greater_than, problems_message
+from hfbench.registry.requirements import parse_compute_capability
 
 PROFILES_FILE = "hardware_profiles.toml"
+PROFILE_VERSION = 1
 
-_NUMBER = (int, float)
-_KEYS: dict[str, tuple[type, ...]] = {
-    "name": (str,),
-    "description": (str,),
-    "extends": (str,),
-    "platform": (str,),
-    "machine": (str,),
-    "cpu_model": (str,),
-    "cpu_cores": (int,),
-    "cpu_threads": (int,),
-    "ram_gb": _NUMBER,
-    "ram_available_gb": _NUMBER,
-    "mps": (bool,),
-    "supports_bf16": (bool,),
-    "supports_flash_attention": (bool,),
-    "torch_version": (str,),
-    "transformers_version": (str,),
-    "gpus": (list,),
-}
-_GPU_KEYS: dict[str, tuple[type, ...]] = {
-    "name": (str,),
-    "memory_gb": _NUMBER,
-    "free_memory_gb": _NUMBER,
-    "compute_capability": (str,),
-    "count": (int,),
-}
 _PLATFORMS = ("linux", "darwin", "windows")
+_POSITIVE = greater_than(0)
 
 
-def _error(message: str, key_path: str, file: str | None) -> RecommendationError:
-    where = f"Invalid hardware profile {file}" if file else "Invalid hardware profile"
-    return RecommendationError(f"{where}{f' at {key_path!r}' if key_path else ''}: {message}")
+def _is_version(value: int) -> str | None:
+    return None if value == PROFILE_VERSION else f"version must be {PROFILE_VERSION}"
+
+
+def _is_compute_capability(value: str) -> str | None:
+    major, dot, minor = value.partition(".")
+    return None if major.isdigit() and dot and minor.isdigit() else "a compute capability looks like '8.9'"
+
+
+_GPU_FIELDS: dict[str, Field] = {
+    "name": Field((str,), "the GPU's name"),
+    "memory_gb": Field((float,), "total memory of the GPU, GiB", required=True, check=_POSITIVE),
+    "free_memory_gb": Field((float,), "free memory, GiB (default: memory_gb)", check=_POSITIVE),
+    "compute_capability": Field((str,), "CUDA compute capability, e.g. '8.9'", check=_is_compute_capability),
+    "count": Field((int,), "how many of this GPU", check=_POSITIVE),
+}
+
+
+@lru_cache(maxsize=1)
+def _profile_fields() -> dict[str, Field]:
+    """The keys of a profile (``extends`` may name only the presets, so this reads them)."""
+    return {
+        "version": Field((int,), "profile format version", check=_is_version),
+        "name": Field((str,), "the machine's name (default: the file's stem)"),
+        "description": Field((str,), "one line about the machine"),
+        "extends": Field((str,), "a preset to start from", choices=tuple(_preset_tables())),
+        "platform": Field((str,), "linux, darwin or windows"),
+        "machine": Field((str,), "CPU architecture, e.g. x86_64"),
+        "cpu_model": Field((str,), "the CPU's name"),
+        "cpu_cores": Field((int,), "physical cores", check=_POSITIVE),
+        "cpu_threads": Field((int,), "logical cores", check=_POSITIVE),
+        "ram_gb": Field((float,), "total RAM, GiB", check=_POSITIVE),
+        "ram_available_gb": Field((float,), "free RAM, GiB (default: ram_gb)", check=_POSITIVE),
+        "mps": Field((bool,), "Apple GPU"),
+        "supports_bf16": Field((bool,), "default: every GPU is sm 8.0+"),
+        "supports_flash_attention": Field((bool,), "default false"),
+        "torch_version": Field((str,), "torch version"),
+        "transformers_version": Field((str,), "transformers version"),
+        "gpus": Field((list,), "CUDA GPUs: tables of " + ", ".join(_GPU_FIELDS)),
+    }
+
+
+def _error(problems: list[Problem], file: str | None) -> RecommendationError:
+    return RecommendationError(problems_message(problems, what="hardware profile", file=file))
 
 
 @lru_cache(maxsize=1)
 def _preset_tables() -> dict[str, dict[str, Any]]:
-    text = resources.files("hfbench.registry").joinpath("data", PROFILES_FILE).read_text(encoding="utf-8")
-    return {name: dict(table) for name, table in tomllib.loads(text)["profiles"].items()}
+    data = read_package_toml(PROFILES_FILE, package="hfbench.registry")
+    return {name: dict(table) for name, table in data["profiles"].items()}
 
 
 def hardware_presets() -> dict[str, str]:
@@ -90,7 +107,7 @@ def hardware_profile(profile: str | os.PathLike[str] | Mapping[str, Any]) -> Sys
 
     Raises:
         RecommendationError: an unknown preset (with did-you-mean), a missing or malformed file,
-            or a bad key or value (naming the file and the key).
+            or bad keys or values (naming the file and every key).
     """
     if isinstance(profile, Mapping):
         return profile_from_dict(profile)
@@ -99,8 +116,8 @@ def hardware_profile(profile: str | os.PathLike[str] | Mapping[str, Any]) -> Sys
     if isinstance(profile, str) and text in presets:
         return profile_from_dict(presets[text], name=text, file=f"preset {text!r}")
     path = Path(text).expanduser()
-    if path.suffix.lower() in SUFFIXES or path.exists():
-        data = read_data_file(path, what="hardware profile")
+    if path.suffix.lower() in DATA_SUFFIXES or path.exists():
+        data = read_data_file(path, what="hardware profile", error=RecommendationError)
         return profile_from_dict(data, name=path.stem, file=str(path))
     raise RecommendationError(
         f"Unknown hardware profile {text!r}: not a preset and not a .toml/.json file. "
@@ -114,79 +131,48 @@ def profile_from_dict(
     """Build a ``SystemInfo`` from a profile's keys (see the module docstring).
 
     Raises:
-        RecommendationError: an unknown key (with did-you-mean), a wrong type or an impossible value.
+        RecommendationError: every unknown key (with did-you-mean), wrong type or impossible value.
     """
-    if not isinstance(data, Mapping):
-        raise _error(f"expected a table, got {type(data).__name__}", "", file)
-    _check_keys(data, _KEYS, "", file)
+    checked, problems = check_table(data, _profile_fields())
+    for index, entry in enumerate(checked.get("gpus", [])):
+        problems += check_table(entry, _GPU_FIELDS, key_path=f"gpus[{index}]")[1]
+    if problems:
+        raise _error(problems, file)
     merged: dict[str, Any] = {}
-    if "extends" in data:
-        base = data["extends"]
-        presets = _preset_tables()
-        if base not in presets:
-            raise _error(
-                f"unknown preset {base!r}; presets: {', '.join(presets)}." + did_you_mean(base, presets),
-                "extends",
-                file,
-            )
-        merged.update(presets[base])
-        if "ram_gb" in data and "ram_available_gb" not in data:
+    if "extends" in checked:
+        merged.update(_preset_tables()[checked["extends"]])
+        if "ram_gb" in checked and "ram_available_gb" not in checked:
             merged.pop("ram_available_gb", None)
-    merged.update({k: v for k, v in data.items() if k != "extends"})
-    if "version" in merged:  # a preset file's tables carry no version; a profile file may
-        merged.pop("version")
+    merged.update(checked)
+    for key in ("extends", "version"):  # a preset file's tables carry no version; a profile file may
+        merged.pop(key, None)
     return _build(merged, name, file)
 
 
-def _check_keys(
-    data: Mapping[str, Any], spec: dict[str, tuple[type, ...]], prefix: str, file: str | None
-) -> None:
-    for key, value in data.items():
-        path = f"{prefix}{key}"
-        if key == "version" and not prefix:
-            if value != 1:
-                raise _error(f"version must be 1, got {value!r}", path, file)
-            continue
-        if key not in spec:
-            raise _error(
-                f"unknown key {key!r}.{did_you_mean(str(key), spec)} Valid keys: {', '.join(spec)}.",
-                path,
-                file,
-            )
-        types = spec[key]
-        if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
-            names = {str: "a string", int: "a whole number", bool: "true/false", list: "a list"}
-            expected = "a number" if float in types else names[types[0]]
-            raise _error(f"expected {expected}, got {value!r}", path, file)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0:
-            raise _error(f"must be > 0, got {value!r}", path, file)
-
-
 def _build(data: dict[str, Any], name: str | None, file: str | None) -> SystemInfo:
+    problems: list[Problem] = []
     platform = str(data.get("platform", "linux")).lower()
     if platform not in _PLATFORMS:
-        raise _error(
-            f"unknown platform {platform!r}; valid: {', '.join(_PLATFORMS)}."
-            + did_you_mean(platform, _PLATFORMS),
-            "platform",
-            file,
+        message = f"unknown platform {platform!r}; valid: {', '.join(_PLATFORMS)}." + did_you_mean(
+            platform, _PLATFORMS
         )
-    gpus = _gpus(data.get("gpus", []), file)
+        problems.append(Problem("platform", message))
+    gpus = _gpus(data.get("gpus", []), problems)
     ram_gb = float(data.get("ram_gb", 16))
     ram_available = float(data.get("ram_available_gb", ram_gb))
     if ram_available > ram_gb:
-        raise _error(
-            f"ram_available_gb ({ram_available:g}) is more than ram_gb ({ram_gb:g})", "ram_available_gb", file
-        )
+        message = f"ram_available_gb ({ram_available:g}) is more than ram_gb ({ram_gb:g})"
+        problems.append(Problem("ram_available_gb", message))
     mps = bool(data.get("mps", False))
     if mps and (gpus or platform != "darwin"):
-        raise _error("mps (Apple GPU) needs platform = 'darwin' and no CUDA gpus", "mps", file)
+        problems.append(Problem("mps", "mps (Apple GPU) needs platform = 'darwin' and no CUDA gpus"))
     flash = bool(data.get("supports_flash_attention", False))
     if flash and not gpus:
-        raise _error(
-            "flash-attention needs a CUDA GPU; add 'gpus' or set it false", "supports_flash_attention", file
-        )
-    bf16_default = all(_sm(g.compute_capability) >= (8, 0) for g in gpus) if gpus else True
+        message = "flash-attention needs a CUDA GPU; add 'gpus' or set it false"
+        problems.append(Problem("supports_flash_attention", message))
+    if problems:
+        raise _error(problems, file)
+    bf16_default = all(parse_compute_capability(g.compute_capability) >= (8, 0) for g in gpus)
     cores = int(data.get("cpu_cores", 4))
     return SystemInfo(
         platform=platform,
@@ -208,34 +194,17 @@ def _build(data: dict[str, Any], name: str | None, file: str | None) -> SystemIn
     )
 
 
-def _sm(value: str) -> tuple[int, int]:
-    major, _, minor = value.partition(".")
-    return int(major), int(minor or 0)
-
-
-def _gpus(entries: list[Any], file: str | None) -> list[GpuInfo]:
+def _gpus(entries: list[Mapping[str, Any]], problems: list[Problem]) -> list[GpuInfo]:
+    """``GpuInfo`` s for checked ``gpus`` entries; a free memory above the total is a problem."""
     gpus: list[GpuInfo] = []
-    for i, entry in enumerate(entries):
-        prefix = f"gpus[{i}]."
-        if not isinstance(entry, Mapping):
-            raise _error(f"expected a table, got {entry!r}", f"gpus[{i}]", file)
-        _check_keys(entry, _GPU_KEYS, prefix, file)
-        if "memory_gb" not in entry:
-            raise _error("missing 'memory_gb' (total memory of the GPU, GiB)", f"gpus[{i}]", file)
+    for index, entry in enumerate(entries):
         total = float(entry["memory_gb"])
         free = float(entry.get("free_memory_gb", total))
         if free > total:
-            raise _error(
-                f"free_memory_gb ({free:g}) is more than memory_gb ({total:g})",
-                prefix + "free_memory_gb",
-                file,
-            )
-        cc = str(entry.get("compute_capability", "8.0"))
-        major, _, minor = cc.partition(".")
-        if not major.isdigit() or not minor.isdigit():
-            raise _error(
-                f"a compute capability looks like '8.9', got {cc!r}", prefix + "compute_capability", file
-            )
+            message = f"free_memory_gb ({free:g}) is more than memory_gb ({total:g})"
+            problems.append(Problem(f"gpus[{index}].free_memory_gb", message))
+        gpu_name = str(entry.get("name", "CUDA GPU"))
+        compute_capability = str(entry.get("compute_capability", "8.0"))
         for _ in range(int(entry.get("count", 1))):
-            gpus.append(GpuInfo(len(gpus), str(entry.get("name", "CUDA GPU")), total, free, cc))
+            gpus.append(GpuInfo(len(gpus), gpu_name, total, free, compute_capability))
     return gpus

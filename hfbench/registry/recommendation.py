@@ -1,335 +1,292 @@
-"""``ModelRecommendation``: one recommended model, and the hardware requirements it may state.
+"""``ModelRecommendation``: one recommended model, parsed at the boundary into typed fields.
 
-Requirements come in two kinds:
-
-- *resources* are thresholds: ``min_gpu_memory_gb = 24`` is met by 24 GiB or more,
-  ``max_…`` by at most that much. A bare resource name (the seed's ``gpu_memory: 24``) means
-  ``min_`` and is stored as such.
-- *flags* compare by equality: ``supports_flash_attention = true``, ``platform = "linux"``;
-  a list means "any of" (``platform = ["linux", "darwin"]``).
+Raw input (a file's table, or the keyword arguments of ``ModelRecommendation(...)``) is checked
+and converted once, by ``parse_recommendation_fields``: capability aliases become canonical
+names, requirement aliases become ``min_``/``max_`` thresholds (see ``registry.requirements``),
+``architecture`` a ``ModelArchitecture``, ``shape`` a ``ModelShape``, the deprecated ``size_gb``
+``params_b``. Every problem is reported at once, with its key path. The dataclass then holds
+only final values.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import os
-import re
 import warnings
-from collections.abc import Mapping, Sequence
-from dataclasses import InitVar, dataclass, field, fields
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from hfbench.core.architecture import ModelArchitecture
-from hfbench.core.capability import canonical_capability, capability_lineage
+from hfbench.core.capability import canonical_capability, is_generative
 from hfbench.core.errors import (
     ArchitectureDetectionError,
     RecommendationError,
     UnsupportedCapabilityError,
-    did_you_mean,
 )
+from hfbench.core.validation import Field, Problem, check_table, greater_than, join_path, problems_message
 from hfbench.registry.memory import DEFAULT_CONTEXT_TOKENS, MemoryEstimate, ModelShape, estimate_memory
-from hfbench.registry.tiers import BYTES_PER_PARAM
-
-# Numeric resources a machine has; requirements on them are thresholds.
-RESOURCE_REQUIREMENTS: dict[str, str] = {
-    "gpu_memory_gb": "free memory of the largest CUDA device, GiB",
-    "gpu_total_memory_gb": "total memory of all CUDA devices, GiB",
-    "gpu_count": "number of CUDA devices",
-    "model_memory_gb": "memory available for a model where it runs (free VRAM on CUDA, else free RAM), GiB",
-    "ram_gb": "free RAM, GiB",
-    "ram_total_gb": "total RAM, GiB",
-    "cpu_cores": "physical CPU cores",
-    "compute_capability": "CUDA compute capability of the best device, e.g. '8.0'",
-}
-RESOURCE_ALIASES: dict[str, str] = {
-    "gpu_memory": "gpu_memory_gb",
-    "vram_gb": "gpu_memory_gb",
-    "ram": "ram_gb",
-    "ram_available_gb": "ram_gb",
-}
-# Properties compared by equality, and the type of their values.
-FLAG_REQUIREMENTS: dict[str, type] = {
-    "platform": str,
-    "accelerator": str,
-    "machine": str,
-    "supports_flash_attention": bool,
-    "supports_bf16": bool,
-    "cuda": bool,
-    "mps": bool,
-}
-
-# Capabilities that produce tokens one by one (and so need a KV cache); descendants count too.
-GENERATIVE_CAPABILITIES = frozenset(
-    {
-        "text-generation",
-        "chat",
-        "general",
-        "summarization",
-        "translation",
-        "question-answering",
-        "image-captioning",
-        "visual-question-answering",
-        "speech-recognition",
-    }
+from hfbench.registry.requirements import (
+    FLAG_REQUIREMENTS,
+    RESOURCE_ALIASES,
+    RESOURCE_REQUIREMENTS,
+    normalise_requirements,
+    unmet_requirements,
 )
+from hfbench.registry.tiers import registry_dtype
+
+__all__ = [
+    "FLAG_REQUIREMENTS",
+    "RESOURCE_ALIASES",
+    "RESOURCE_REQUIREMENTS",
+    "ModelRecommendation",
+    "is_generative",
+    "normalise_requirements",
+    "parse_recommendation_fields",
+    "recommendation_error",
+    "unmet_requirements",
+]
+
 _NON_GENERATIVE_ARCHITECTURES = frozenset({ModelArchitecture.ENCODER_ONLY, ModelArchitecture.VISION_ENCODER})
 
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+def recommendation_error(problems: Sequence[Problem], file: str | None) -> RecommendationError:
+    """One ``RecommendationError`` for every problem found in recommendations (a line each)."""
+    what = "recommendation file" if file else "recommendations"
+    return RecommendationError(problems_message(problems, what=what, file=file))
 
 
-def format_key(key: str) -> str:
-    """A key as it appears in a key path: bare when it can be, else quoted (``models."a/b.c"``)."""
-    return key if _BARE_KEY.match(key) else json.dumps(key)
+# --------------------------------------------------------------------------- field parsers
+def _not_blank(value: str) -> str | None:
+    return None if value.strip() else "must not be empty"
 
 
-def key_error(message: str, key_path: str, file: str | os.PathLike[str] | None) -> RecommendationError:
-    """A ``RecommendationError`` that names the file and the key path."""
-    where = f"Invalid recommendation file {file}" if file else "Invalid recommendations"
-    at = f" at '{key_path}'" if key_path else ""
-    return RecommendationError(f"{where}{at}: {message}")
-
-
-class _FieldError(Exception):
-    """A field failed validation; ``where`` is its path below the recommendation."""
-
-    def __init__(self, where: str, message: str) -> None:
-        super().__init__(message)
-        self.where = where
-        self.message = message
-
-
-def is_generative(capability: str) -> bool:
-    """True for capabilities that generate token by token (or inherit from one that does)."""
-    return any(c in GENERATIVE_CAPABILITIES for c in capability_lineage(capability))
-
-
-def _compute_capability(value: Any) -> tuple[int, int]:
-    text = str(value).strip()
-    major, _, minor = text.partition(".")
-    if not major.isdigit() or (minor and not minor.isdigit()):
-        raise ValueError(f"a compute capability looks like '8.0', got {value!r}")
-    return int(major), int(minor or 0)
-
-
-def normalise_requirements(requirements: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Validate requirement keys and values; bare resource names become ``min_<name>``.
-
-    Raises:
-        _FieldError: an unknown key (with did-you-mean) or a value of the wrong type.
-    """
-    if requirements is None:
-        return {}
-    if not isinstance(requirements, Mapping):
-        raise _FieldError("requirements", f"expected a table, got {type(requirements).__name__}")
-    out: dict[str, Any] = {}
-    valid = [
-        *FLAG_REQUIREMENTS,
-        *(f"{p}_{r}" for r in RESOURCE_REQUIREMENTS for p in ("min", "max")),
-    ]
-    for key, value in requirements.items():
-        where = f"requirements.{key}"
-        name = str(key)
-        prefix = "min"
-        if name in FLAG_REQUIREMENTS:
-            out[name] = _flag_value(where, name, value)
-            continue
-        if name.startswith(("min_", "max_")):
-            prefix, name = name[:3], name[4:]
-        resource = RESOURCE_ALIASES.get(name, name)
-        if resource not in RESOURCE_REQUIREMENTS:
-            raise _FieldError(
-                where,
-                f"unknown requirement {key!r}. Resources (thresholds, min_/max_): "
-                f"{', '.join(RESOURCE_REQUIREMENTS)}; flags (equality): {', '.join(FLAG_REQUIREMENTS)}."
-                + did_you_mean(str(key), valid),
-            )
-        canonical_key = f"{prefix}_{resource}"
-        if canonical_key in out:
-            raise _FieldError(where, f"{key!r} repeats {canonical_key!r}")
-        out[canonical_key] = _resource_value(where, resource, value)
-    return out
-
-
-def _flag_value(where: str, name: str, value: Any) -> Any:
-    kind = FLAG_REQUIREMENTS[name]
-    items = list(value) if isinstance(value, (list, tuple)) and kind is str else [value]
-    if not items or not all(isinstance(v, kind) for v in items):
-        expected = "true/false" if kind is bool else "a string or a list of strings"
-        raise _FieldError(where, f"expected {expected}, got {value!r}")
-    if kind is str:
-        items = [v.lower() for v in items]
-        return items[0] if len(items) == 1 and not isinstance(value, (list, tuple)) else tuple(items)
-    return value
-
-
-def _resource_value(where: str, resource: str, value: Any) -> Any:
-    if resource == "compute_capability":
+def _capabilities(value: str | Sequence[str], key_path: str) -> tuple[tuple[str, ...], list[Problem]]:
+    out: list[str] = []
+    problems: list[Problem] = []
+    for index, name in enumerate([value] if isinstance(value, str) else value):
         try:
-            major, minor = _compute_capability(value)
-        except ValueError as exc:
-            raise _FieldError(where, str(exc)) from None
-        return f"{major}.{minor}"
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value < 0
-    ):
-        raise _FieldError(where, f"expected a number >= 0, got {value!r}")
-    return value
+            canonical = canonical_capability(name)
+        except UnsupportedCapabilityError as exc:
+            message = f"{str(exc).rstrip('.')} (traits such as 'function-calling' belong in 'tags')"
+            problems.append(Problem(f"{key_path}[{index}]", message))
+            continue
+        if canonical not in out:
+            out.append(canonical)
+    return tuple(out), problems
 
 
-def _order(resource: str, value: Any) -> tuple[float, ...]:
-    """A comparable key: (major, minor) for compute capabilities, else the number."""
-    if resource == "compute_capability":
-        return tuple(float(p) for p in _compute_capability(value))
-    return (float(value),)
+def _architecture(value: str | None, key_path: str) -> tuple[ModelArchitecture | None, list[Problem]]:
+    if value is None:
+        return None, []
+    try:
+        return ModelArchitecture.parse(value), []
+    except ArchitectureDetectionError as exc:
+        return None, [Problem(key_path, str(exc))]
 
 
-def unmet_requirements(requirements: Mapping[str, Any], facts: Mapping[str, Any]) -> list[str]:
-    """Reasons why ``facts`` (a flat system view) do not meet normalised ``requirements``.
+def _default_dtype(value: str | None, key_path: str) -> tuple[str | None, list[Problem]]:
+    if value is None:
+        return None, []
+    try:
+        return registry_dtype(value).short, []
+    except RecommendationError as exc:
+        return None, [Problem(key_path, str(exc))]
 
-    Resources compare as thresholds, flags by equality (a tuple means any of); a fact the system
-    does not report fails its requirement, saying so.
+
+def _shape(
+    value: ModelShape | Mapping[str, Any] | None, key_path: str
+) -> tuple[ModelShape | None, list[Problem]]:
+    if value is None or isinstance(value, ModelShape):
+        return value, []
+    sizes, problems = check_table(value, _SHAPE_FIELDS, key_path=key_path)
+    return (None if problems else ModelShape(**sizes)), problems
+
+
+def _tags(value: str | Sequence[str], key_path: str) -> tuple[tuple[str, ...], list[Problem]]:
+    tags = [value] if isinstance(value, str) else list(value)
+    if not all(isinstance(t, str) and t for t in tags):
+        return (), [Problem(key_path, f"expected a list of non-empty strings, got {value!r}")]
+    return tuple(tags), []
+
+
+_SIZE = Field((int,), check=greater_than(0))
+_SHAPE_FIELDS: dict[str, Field] = {
+    "num_layers": Field((int,), "decoder layers", required=True, check=greater_than(0)),
+    "hidden_size": Field((int,), "width of the (language) model", required=True, check=greater_than(0)),
+    "num_attention_heads": _SIZE,
+    "num_key_value_heads": _SIZE,
+    "head_dim": _SIZE,
+}
+
+# Every key of a recommendation, with the types a table (or a keyword argument) may give it.
+_FIELDS: dict[str, Field] = {
+    "model_name": Field((str,), "Hub id, local folder or embedded:<name>", required=True, check=_not_blank),
+    "params_b": Field((float,), "parameters, in billions", required=True, check=greater_than(0)),
+    "capabilities": Field((list, tuple, str), "capability names or aliases"),
+    "requirements": Field((dict,), "hardware requirements", nullable=True),
+    "license": Field((str,), "license id"),
+    "gated": Field((bool,), "the Hub asks to accept terms"),
+    "architecture": Field((str,), "a ModelArchitecture value", nullable=True),
+    "notes": Field((str,), "anything a user should know"),
+    "default_dtype": Field((str,), "dtype when not the hardware's", nullable=True),
+    "context_length": Field((int,), "longest context, tokens", nullable=True, check=greater_than(0)),
+    "shape": Field((dict, ModelShape), "sizes for the KV-cache estimate", nullable=True),
+    "tags": Field((list, tuple, str), "traits that are not capabilities"),
+}
+# Fields whose raw value is converted further once its type is right.
+_PARSERS: dict[str, Callable[[Any, str], tuple[Any, list[Problem]]]] = {
+    "capabilities": _capabilities,
+    "requirements": normalise_requirements,
+    "architecture": _architecture,
+    "default_dtype": _default_dtype,
+    "shape": _shape,
+    "tags": _tags,
+}
+
+
+def parse_recommendation_fields(
+    raw: Mapping[str, Any], key_path: str = ""
+) -> tuple[dict[str, Any], list[Problem]]:
+    """Check and convert a recommendation's raw fields into their final types.
+
+    Args:
+        raw: field name -> raw value (a file's table, or constructor arguments); ``size_gb`` is
+            read as ``params_b``; None counts as missing for a key that may not be null.
+        key_path: where the table sits, prefixed to every problem's key path.
+
+    Returns:
+        The converted fields (those given) and every problem found (unknown keys with
+        did-you-mean, missing or mistyped values, unknown capabilities …), each with its key path.
     """
-    reasons = []
-    for key, needed in requirements.items():
-        if key in FLAG_REQUIREMENTS:
-            have = facts.get(key)
-            allowed = needed if isinstance(needed, tuple) else (needed,)
-            have_cmp = have.lower() if isinstance(have, str) else have
-            if have is None:
-                reasons.append(f"requires {key} = {needed!r}, but the system info does not say")
-            elif have_cmp not in allowed:
-                wanted = " or ".join(repr(v) for v in allowed)
-                reasons.append(f"requires {key} = {wanted}, the system has {have!r}")
-            continue
-        bound, resource = key[:3], key[4:]
-        have = facts.get(resource)
-        sign = ">=" if bound == "min" else "<="
-        if have is None or have == "":
-            reasons.append(f"requires {resource} {sign} {needed}, but the system info does not say")
-            continue
-        try:
-            have_key, needed_key = _order(resource, have), _order(resource, needed)
-            ok = have_key >= needed_key if bound == "min" else have_key <= needed_key
-        except (TypeError, ValueError):
-            reasons.append(f"requires {resource} {sign} {needed}, the system reports {have!r}")
-            continue
-        if not ok:
-            shown = f"{have:.1f}" if isinstance(have, float) else str(have)
-            reasons.append(f"requires {resource} {sign} {needed}, the system has {shown}")
-    return reasons
+    given = {str(k): v for k, v in raw.items()}
+    values = {k: v for k, v in given.items() if v is not None or k not in _FIELDS or _FIELDS[k].nullable}
+    problems: list[Problem] = []
+    size_gb = values.pop("size_gb", None)
+    if size_gb is not None:
+        if values.get("params_b", size_gb) != size_gb:
+            message = f"conflicts with params_b ({size_gb!r} != {values['params_b']!r}); give only params_b"
+            problems.append(Problem(join_path(key_path, "size_gb"), message))
+        values["params_b"] = size_gb
+    checked, found = check_table(values, _FIELDS, key_path=key_path)
+    problems += found
+    for name, parse in _PARSERS.items():
+        if name in checked:
+            checked[name], found = parse(checked[name], join_path(key_path, name))
+            problems += found
+    return checked, problems
 
 
+# --------------------------------------------------------------------------- the record
 @dataclass(frozen=True)
-class ModelRecommendation:
+class _RecommendationFields:
+    """The typed fields of a ``ModelRecommendation`` (its constructor parses raw input into them)."""
+
+    model_name: str
+    params_b: float
+    capabilities: tuple[str, ...] = ()
+    requirements: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    license: str = ""
+    gated: bool = False
+    architecture: ModelArchitecture | None = None
+    notes: str = ""
+    default_dtype: str | None = None
+    context_length: int | None = None
+    shape: ModelShape | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, init=False)
+class ModelRecommendation(_RecommendationFields):
     """A model recommended for a capability and size tier.
+
+    The constructor takes raw values (aliases, dicts, lists) and stores them parsed; every field
+    has its final type afterwards.
 
     Attributes:
         model_name: Hub id, local folder or ``embedded:<name>``.
         params_b: parameters, in billions (what the size tiers measure).
         capabilities: canonical capability names the model serves (aliases are accepted and made
             canonical); the registry's fallback uses them to lend a model to another capability.
-        requirements: hardware requirements (see the module docstring); always a dict after init.
+        requirements: hardware requirements, normalised (see ``hfbench.registry.requirements``).
         license: the model's license id (``apache-2.0``, ``llama3.3``, ``gemma`` …).
         gated: whether the Hub asks you to accept terms (and use a token) before downloading.
         architecture: the ``ModelArchitecture`` (a value like ``"decoder_only"`` is accepted).
         notes: anything a user should know (language pair, non-commercial terms …).
         default_dtype: the dtype the weights load in when it is not the hardware's default
-            (e.g. ``int4`` for a pre-quantized checkpoint); None means the hardware decides.
+            (e.g. ``int4`` for a pre-quantized checkpoint), as its short name; None means the
+            hardware decides.
         context_length: the longest context the model takes, in tokens (caps the KV-cache estimate).
         shape: layer/width sizes for the KV-cache estimate (guessed from ``params_b`` when None).
         tags: free-form traits that are not capabilities (``function-calling``, ``reasoning``).
-        size_gb: deprecated alias of ``params_b`` (the seed's name; it always held billions of
-            parameters, not gigabytes). Accepted with a ``DeprecationWarning``; never stored.
+
+    Raises:
+        RecommendationError: every invalid field, with its name (``at 'params_b': ...``).
+
+    Example:
+        >>> ModelRecommendation("phi-2", 2.7, ["generate"]).capabilities
+        ('text-generation',)
     """
 
-    model_name: str
-    params_b: float | None = None
-    capabilities: Sequence[str] = ()
-    requirements: Mapping[str, Any] | None = field(default=None, hash=False)
-    license: str = ""
-    gated: bool = False
-    architecture: ModelArchitecture | str | None = None
-    notes: str = ""
-    default_dtype: str | None = None
-    context_length: int | None = None
-    shape: ModelShape | Mapping[str, Any] | None = None
-    tags: Sequence[str] = ()
-    size_gb: InitVar[float | None] = None
+    def __init__(
+        self,
+        model_name: str,
+        params_b: float | None = None,
+        capabilities: Sequence[str] | str = (),
+        requirements: Mapping[str, Any] | None = None,
+        license: str = "",
+        gated: bool = False,
+        architecture: ModelArchitecture | str | None = None,
+        notes: str = "",
+        default_dtype: str | None = None,
+        context_length: int | None = None,
+        shape: ModelShape | Mapping[str, Any] | None = None,
+        tags: Sequence[str] | str = (),
+        size_gb: float | None = None,
+    ) -> None:
+        """Parse raw values into a recommendation.
 
-    def __post_init__(self, size_gb: float | None) -> None:
-        try:
-            self._validate(size_gb)
-        except _FieldError as exc:
-            raise RecommendationError(
-                f"Invalid ModelRecommendation {self.model_name!r}: {exc.where}: {exc.message}."
-            ) from None
-
-    def _validate(self, size_gb: float | None) -> None:
-        set_ = object.__setattr__
-        if not isinstance(self.model_name, str) or not self.model_name.strip():
-            raise _FieldError("model_name", f"expected a non-empty string, got {self.model_name!r}")
-        params = self.params_b
+        Args:
+            size_gb: deprecated alias of ``params_b`` (the seed's name; it always held billions
+                of parameters, not gigabytes); accepted with a ``DeprecationWarning``.
+        """
         if size_gb is not None:
             warnings.warn(
                 "ModelRecommendation(size_gb=...) is deprecated: it always meant billions of parameters; "
                 "use params_b.",
                 DeprecationWarning,
-                stacklevel=4,
+                stacklevel=2,
             )
-            if params is not None and params != size_gb:
-                raise _FieldError(
-                    "size_gb", f"conflicts with params_b ({size_gb!r} != {params!r}); give only params_b"
-                )
-            params = size_gb
-        if params is None:
-            raise _FieldError("params_b", "is required (billions of parameters)")
-        if isinstance(params, bool) or not isinstance(params, (int, float)) or not math.isfinite(params):
-            raise _FieldError("params_b", f"expected a number of billions of parameters, got {params!r}")
-        if params <= 0:
-            raise _FieldError("params_b", f"must be > 0, got {params!r}")
-        set_(self, "params_b", float(params))
-        set_(self, "capabilities", _capability_tuple(self.capabilities))
-        set_(self, "requirements", normalise_requirements(self.requirements))
-        for name in ("license", "notes"):
-            if not isinstance(getattr(self, name), str):
-                raise _FieldError(name, f"expected a string, got {getattr(self, name)!r}")
-        if not isinstance(self.gated, bool):
-            raise _FieldError("gated", f"expected true/false, got {self.gated!r}")
-        if self.architecture is not None:
-            try:
-                set_(self, "architecture", ModelArchitecture.parse(self.architecture))
-            except ArchitectureDetectionError as exc:
-                raise _FieldError("architecture", str(exc).rstrip(".")) from None
-        if self.default_dtype is not None and self.default_dtype not in BYTES_PER_PARAM:
-            raise _FieldError(
-                "default_dtype",
-                f"unknown dtype {self.default_dtype!r}; valid: {', '.join(BYTES_PER_PARAM)}"
-                + did_you_mean(str(self.default_dtype), BYTES_PER_PARAM),
+        raw = {
+            "model_name": model_name,
+            "params_b": params_b,
+            "capabilities": capabilities,
+            "requirements": requirements,
+            "license": license,
+            "gated": gated,
+            "architecture": architecture,
+            "notes": notes,
+            "default_dtype": default_dtype,
+            "context_length": context_length,
+            "shape": shape,
+            "tags": tags,
+            "size_gb": size_gb,
+        }
+        values, problems = parse_recommendation_fields(raw)
+        if problems:
+            raise RecommendationError(
+                problems_message(problems, what="ModelRecommendation", file=repr(model_name))
             )
-        ctx = self.context_length
-        if ctx is not None and (isinstance(ctx, bool) or not isinstance(ctx, int) or ctx <= 0):
-            raise _FieldError("context_length", f"expected a whole number of tokens > 0, got {ctx!r}")
-        set_(self, "shape", _shape(self.shape))
-        tags = [self.tags] if isinstance(self.tags, str) else list(self.tags)
-        if not all(isinstance(t, str) and t for t in tags):
-            raise _FieldError("tags", f"expected a list of non-empty strings, got {self.tags!r}")
-        set_(self, "tags", tuple(tags))
+        super().__init__(**values)
 
     # ------------------------------------------------------------------ derived
     @property
     def arch(self) -> ModelArchitecture | None:
-        """``architecture`` as a ``ModelArchitecture`` (it always is one after init)."""
-        return self.architecture if isinstance(self.architecture, ModelArchitecture) else None
+        """``architecture`` (kept for code written when it could still be a string)."""
+        return self.architecture
 
     @property
     def model_shape(self) -> ModelShape | None:
-        """``shape`` as a ``ModelShape`` (it always is one after init)."""
-        return self.shape if isinstance(self.shape, ModelShape) else None
+        """``shape`` (kept for code written when it could still be a dictionary)."""
+        return self.shape
 
     def serves(self, capability: str) -> bool:
         """True when ``capability`` (any alias) is among this model's capabilities."""
@@ -337,7 +294,7 @@ class ModelRecommendation:
 
     def generates_for(self, capability: str | None = None) -> bool:
         """Whether serving ``capability`` (else any of its capabilities) needs a KV cache."""
-        if self.arch in _NON_GENERATIVE_ARCHITECTURES:
+        if self.architecture in _NON_GENERATIVE_ARCHITECTURES:
             return False
         if capability is not None:
             return is_generative(capability)
@@ -368,9 +325,9 @@ class ModelRecommendation:
             capability: the job; embeddings or classification on a decoder need no KV cache.
         """
         return estimate_memory(
-            float(self.params_b or 0.0),
+            self.params_b,
             dtype or self.default_dtype or "bf16",
-            shape=self.model_shape,
+            shape=self.shape,
             context_tokens=self.context_tokens_for(context_tokens, capability),
             batch_size=batch_size,
         )
@@ -395,21 +352,61 @@ class ModelRecommendation:
         if self.license:
             out["license"] = self.license
         out["gated"] = self.gated
-        if self.arch is not None:
-            out["architecture"] = self.arch.value
+        if self.architecture is not None:
+            out["architecture"] = self.architecture.value
         if self.default_dtype:
             out["default_dtype"] = self.default_dtype
         if self.context_length:
             out["context_length"] = self.context_length
-        if self.model_shape is not None:
+        if self.shape is not None:
             out["shape"] = {
-                f.name: getattr(self.model_shape, f.name)
+                f.name: getattr(self.shape, f.name)
                 for f in fields(ModelShape)
-                if getattr(self.model_shape, f.name) is not None
+                if getattr(self.shape, f.name) is not None
             }
         if self.notes:
             out["notes"] = self.notes
         return out
+
+    @classmethod
+    def parse(
+        cls,
+        data: Any,
+        *,
+        model_name: str | None = None,
+        key_path: str = "",
+        file: str | None = None,
+    ) -> tuple[ModelRecommendation | None, list[Problem]]:
+        """Build from a file's table, returning every problem instead of raising.
+
+        Args:
+            data: the table (``model_name`` may be left out when ``model_name`` is given).
+            model_name: the name when the table is keyed by it (a file's ``models`` catalog).
+            key_path: where the table sits in its file, prefixed to the problems' key paths.
+            file: the file it came from, for the ``size_gb`` deprecation warning.
+
+        Returns:
+            The recommendation (None when there are problems) and the problems.
+        """
+        if not isinstance(data, Mapping):
+            return None, [Problem(key_path, f"expected a table, got {type(data).__name__} ({data!r})")]
+        raw = {str(k): v for k, v in data.items()}
+        problems: list[Problem] = []
+        if model_name is not None and raw.setdefault("model_name", model_name) != model_name:
+            message = f"model_name {raw['model_name']!r} differs from the table's key {model_name!r}"
+            problems.append(Problem(join_path(key_path, "model_name"), message))
+        values, found = parse_recommendation_fields(raw, key_path)
+        problems += found
+        if problems:
+            return None, problems
+        if "size_gb" in raw:
+            warnings.warn(
+                f"{file or 'recommendation'} at '{join_path(key_path, 'size_gb')}': size_gb is deprecated "
+                "(it meant billions of parameters); write params_b.",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+        return cls(**values), []
 
     @classmethod
     def from_dict(
@@ -420,105 +417,12 @@ class ModelRecommendation:
         key_path: str = "",
         file: str | None = None,
     ) -> ModelRecommendation:
-        """Build from a file's table, checking keys and types.
-
-        Args:
-            data: the table (``model_name`` may be left out when ``model_name`` is given).
-            model_name: the name when the table is keyed by it (a file's ``models`` catalog).
-            key_path: where the table sits in its file, for error messages.
-            file: the file it came from, for error messages.
+        """Build from a file's table, checking keys and types (see ``parse``).
 
         Raises:
-            RecommendationError: naming the file and the key path of the first bad key.
+            RecommendationError: naming the file and the key path of every bad key.
         """
-        if not isinstance(data, Mapping):
-            raise key_error(f"expected a table, got {type(data).__name__} ({data!r})", key_path, file)
-        known = {f.name for f in fields(cls)} | {"size_gb"}
-        values: dict[str, Any] = {}
-        for key, value in data.items():
-            if key not in known:
-                hint = did_you_mean(str(key), sorted(known))
-                raise key_error(
-                    f"unknown key {key!r}.{hint} Valid keys: {', '.join(sorted(known))}.",
-                    _join(key_path, key),
-                    file,
-                )
-            values[str(key)] = value
-        if model_name is not None and values.setdefault("model_name", model_name) != model_name:
-            raise key_error(
-                f"model_name {values['model_name']!r} differs from the table's key {model_name!r}",
-                _join(key_path, "model_name"),
-                file,
-            )
-        if "model_name" not in values:
-            raise key_error("missing 'model_name'", key_path, file)
-        deprecated = "size_gb" in values
-        try:
-            with warnings.catch_warnings():
-                # A file's deprecated key is reported once, below, with its location.
-                warnings.simplefilter("ignore", DeprecationWarning)
-                rec = cls._from_values(values)
-        except _FieldError as exc:
-            # ``where`` is already a path below the table (``requirements.min_ram_gb``).
-            raise key_error(exc.message, f"{key_path}.{exc.where}" if key_path else exc.where, file) from None
-        if deprecated:
-            warnings.warn(
-                f"{file or 'recommendation'} at '{_join(key_path, 'size_gb')}': size_gb is deprecated "
-                "(it meant billions of parameters); write params_b.",
-                DeprecationWarning,
-                stacklevel=2,
-            )
+        rec, problems = cls.parse(data, model_name=model_name, key_path=key_path, file=file)
+        if rec is None:
+            raise recommendation_error(problems, file)
         return rec
-
-    @classmethod
-    def _from_values(cls, values: dict[str, Any]) -> ModelRecommendation:
-        """Construct, letting field errors through with their field path (for ``from_dict``)."""
-        rec = object.__new__(cls)
-        size_gb = values.pop("size_gb", None)
-        for f in fields(cls):
-            object.__setattr__(rec, f.name, values.get(f.name, f.default))
-        rec._validate(size_gb)
-        return rec
-
-
-def _join(key_path: str, key: object) -> str:
-    return f"{key_path}.{format_key(str(key))}" if key_path else format_key(str(key))
-
-
-def _capability_tuple(value: Any) -> tuple[str, ...]:
-    items = [value] if isinstance(value, str) else value
-    if not isinstance(items, (list, tuple)):
-        raise _FieldError("capabilities", f"expected a list of capability names, got {value!r}")
-    out: list[str] = []
-    for index, name in enumerate(items):
-        try:
-            canonical = canonical_capability(name)
-        except UnsupportedCapabilityError as exc:
-            raise _FieldError(
-                f"capabilities[{index}]",
-                f"{str(exc).rstrip('.')} (traits such as 'function-calling' belong in 'tags')",
-            ) from None
-        if canonical not in out:
-            out.append(canonical)
-    return tuple(out)
-
-
-def _shape(value: Any) -> ModelShape | None:
-    if value is None or isinstance(value, ModelShape):
-        return value
-    if not isinstance(value, Mapping):
-        raise _FieldError("shape", f"expected a table of sizes, got {value!r}")
-    names = [f.name for f in fields(ModelShape)]
-    for key in value:
-        if key not in names:
-            raise _FieldError(
-                f"shape.{key}",
-                f"unknown key {key!r}.{did_you_mean(str(key), names)} Valid: {', '.join(names)}",
-            )
-    for key in ("num_layers", "hidden_size"):
-        if key not in value:
-            raise _FieldError(f"shape.{key}", "is required")
-    for key, size in value.items():
-        if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
-            raise _FieldError(f"shape.{key}", f"expected a whole number > 0, got {size!r}")
-    return ModelShape(**dict(value))

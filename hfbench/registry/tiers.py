@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hfbench.core.errors import RecommendationError, did_you_mean
+from hfbench.core.dtypes import DTYPE_NAMES, DType, dtype_info
+from hfbench.core.errors import ConfigError, RecommendationError, did_you_mean
 from hfbench.core.hardware import SystemInfo
 
 # Nominal upper bound of each tier, in billions of parameters, smallest first. The seed's four
@@ -24,18 +25,9 @@ TIER_TOLERANCE = 1.1
 
 AUTO_TIER = "auto"
 
-BYTES_PER_PARAM: dict[str, float] = {
-    "float32": 4,
-    "fp32": 4,
-    "float16": 2,
-    "fp16": 2,
-    "bfloat16": 2,
-    "bf16": 2,
-    "int8": 1,
-    "8bit": 1,
-    "int4": 0.5,
-    "4bit": 0.5,
-}
+# Every dtype spelling and its bytes per parameter, derived from the one table in core.dtypes
+# (kept for code that imported it from here).
+BYTES_PER_PARAM: dict[str, float] = {name: dtype_info(name).bytes_per_param for name in DTYPE_NAMES}
 
 # Activations, CUDA context, allocator slack: a common rule of thumb is ~20% over the weights.
 OVERHEAD_FRACTION = 0.2
@@ -88,18 +80,25 @@ def tier_violation(params_b: float, tier: str) -> str | None:
     )
 
 
-def bytes_per_param(dtype: str) -> float:
-    """Bytes one parameter takes at ``dtype``.
+def registry_dtype(dtype: str) -> DType:
+    """The ``core.dtypes`` entry for a dtype spelling, as the registry reports a bad one.
 
     Raises:
-        RecommendationError: unknown dtype (with did-you-mean).
+        RecommendationError: an unknown dtype (with did-you-mean and the valid names).
     """
-    if dtype not in BYTES_PER_PARAM:
-        raise RecommendationError(
-            f"Unknown dtype {dtype!r}; valid: {', '.join(BYTES_PER_PARAM)}."
-            + did_you_mean(str(dtype), BYTES_PER_PARAM)
-        )
-    return BYTES_PER_PARAM[dtype]
+    try:
+        return dtype_info(dtype)
+    except ConfigError as exc:
+        raise RecommendationError(exc.reason) from None
+
+
+def bytes_per_param(dtype: str) -> float:
+    """Bytes one parameter takes at ``dtype`` (any spelling ``core.dtypes`` accepts).
+
+    Raises:
+        RecommendationError: an unknown dtype (with did-you-mean).
+    """
+    return registry_dtype(dtype).bytes_per_param
 
 
 def weights_memory_gb(params_b: float, dtype: str = "bf16") -> float:

@@ -26,7 +26,7 @@ from typing import Any
 
 from hfbench.core.architecture import ModelArchitecture
 from hfbench.core.errors import ModelNotFoundError, did_you_mean
-from hfbench.core.paths import build_folder_atomically, cache_dir
+from hfbench.sources.cache import build_folder_atomically, cache_dir
 from hfbench.testing import tokenizers as toks
 
 ZOO_VERSION = 1

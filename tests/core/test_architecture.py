@@ -1,20 +1,17 @@
-"""Architecture detection, built from transformers' own config classes."""
+"""Architecture detection from a config in memory (pure), built from transformers' own config classes."""
 
 from __future__ import annotations
-
-import json
-from pathlib import Path
 
 import pytest
 from transformers import AutoConfig
 
 from hfbench.core.architecture import (
     ModelArchitecture,
+    architecture_from_config,
     architecture_from_config_dict,
-    detect_architecture,
     model_type_table,
 )
-from hfbench.core.errors import ArchitectureDetectionError, ModelNotFoundError
+from hfbench.core.errors import ArchitectureDetectionError
 
 A = ModelArchitecture
 
@@ -69,20 +66,14 @@ FAMILIES: dict[ModelArchitecture, list[str]] = {
 )
 def test_detects_family_from_transformers_config_class(model_type: str, expected: ModelArchitecture) -> None:
     config = AutoConfig.for_model(model_type)
-    assert detect_architecture(config) is expected
+    assert architecture_from_config(config) is expected
 
 
 def test_detects_from_a_loaded_model() -> None:
     from transformers import GPT2Config, GPT2LMHeadModel
 
     model = GPT2LMHeadModel(GPT2Config(n_layer=1, n_head=2, n_embd=8, vocab_size=16, n_positions=8))
-    assert detect_architecture(model) is A.DECODER_ONLY
-
-
-def test_detects_from_a_local_folder(tmp_path: Path) -> None:
-    AutoConfig.for_model("t5").save_pretrained(tmp_path)
-    assert detect_architecture(tmp_path) is A.ENCODER_DECODER
-    assert detect_architecture(str(tmp_path)) is A.ENCODER_DECODER
+    assert architecture_from_config(model) is A.DECODER_ONLY
 
 
 def test_every_table_entry_is_a_known_transformers_model_type_or_documented() -> None:
@@ -124,40 +115,9 @@ def test_undecidable_config_falls_back_to_decoder_with_a_warning(caplog: pytest.
     assert "mystery" in caplog.text and "Pin it" in caplog.text
 
 
-def test_missing_hub_model_offline_raises_clear_error(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_HOME", str(tmp_path))
-    with pytest.raises(ModelNotFoundError, match="HF_HUB_OFFLINE"):
-        detect_architecture("some-org/surely-not-cached-model")
-
-
-def test_folder_without_config_json_raises(tmp_path: Path) -> None:
-    (tmp_path / "weights.bin").write_bytes(b"")
-    with pytest.raises(ModelNotFoundError, match=r"no config\.json"):
-        detect_architecture(tmp_path)
-
-
-def test_reads_a_cached_hub_config_through_huggingface_hub(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    """A config in the huggingface_hub cache layout is found offline by its Hub id."""
-    hub = tmp_path / "hub"
-    repo = hub / "models--acme--tiny-llama"
-    commit = "0" * 40
-    snapshot = repo / "snapshots" / commit
-    snapshot.mkdir(parents=True)
-    (snapshot / "config.json").write_text(json.dumps({"model_type": "llama"}))
-    (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text(commit)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    assert detect_architecture("acme/tiny-llama", cache_dir=str(hub)) is A.DECODER_ONLY
-
-
 def test_wrong_source_type_raises() -> None:
     with pytest.raises(ArchitectureDetectionError, match="Cannot detect"):
-        detect_architecture(42)
+        architecture_from_config(42)
 
 
 def test_parse_accepts_values_names_and_aliases_with_did_you_mean() -> None:

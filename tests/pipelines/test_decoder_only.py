@@ -16,8 +16,7 @@ from hfbench.core.errors import (
     PipelineNotLoadedError,
     UnsupportedCapabilityError,
 )
-from hfbench.pipelines import MediaInput, pipeline_for
-from hfbench.pipelines.decoder_only import DecoderOnlyPipeline
+from hfbench.pipelines import DecoderOnlyPipeline, MediaInput, pipeline_for
 from hfbench.pipelines.results import ClassificationResult, EmbeddingResult, TextResult
 
 GREEDY: dict[str, Any] = {"temperature": 0.0, "max_tokens": 10}

@@ -17,8 +17,7 @@ from hfbench.core.errors import (
     PipelineNotLoadedError,
     UnsupportedCapabilityError,
 )
-from hfbench.pipelines import MediaInput, pipeline_for
-from hfbench.pipelines.encoder_decoder import EncoderDecoderPipeline
+from hfbench.pipelines import EncoderDecoderPipeline, MediaInput, pipeline_for
 from hfbench.pipelines.results import ClassificationResult, EmbeddingResult, TextResult
 
 GREEDY: dict[str, Any] = {"temperature": 0.0, "max_tokens": 8}

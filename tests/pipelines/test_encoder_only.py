@@ -18,8 +18,7 @@ from hfbench.core.errors import (
     PipelineNotLoadedError,
     UnsupportedCapabilityError,
 )
-from hfbench.pipelines import MediaInput, pipeline_for
-from hfbench.pipelines.encoder_only import EncoderOnlyPipeline
+from hfbench.pipelines import EncoderOnlyPipeline, MediaInput, pipeline_for
 from hfbench.pipelines.results import AnswerResult, ClassificationResult, EmbeddingResult
 
 TEXTS = ["good", "the cat sat on the mat and looked at the bird in the tree", "a fine day"]

@@ -12,9 +12,8 @@ import pytest
 
 from hfbench.core.architecture import ModelArchitecture
 from hfbench.core.errors import MediaInputError, PipelineNotLoadedError, UnsupportedCapabilityError
-from hfbench.pipelines import pipeline_for
+from hfbench.pipelines import MultimodalPipeline, pipeline_for
 from hfbench.pipelines.media import MediaInput
-from hfbench.pipelines.multimodal import MultimodalPipeline
 from hfbench.pipelines.processors.multimodal import DEFAULT_CAPTION_INSTRUCTION
 from hfbench.pipelines.results import TextResult
 from hfbench.testing import synthetic_audio, synthetic_image

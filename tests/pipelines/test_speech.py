@@ -21,11 +21,10 @@ from hfbench.core.errors import (
     PipelineNotLoadedError,
     UnsupportedCapabilityError,
 )
-from hfbench.pipelines import pipeline_for
+from hfbench.pipelines import SpeechPipeline, pipeline_for
 from hfbench.pipelines.media import MediaInput
 from hfbench.pipelines.processors.speech import plan_windows
 from hfbench.pipelines.results import TranscriptResult
-from hfbench.pipelines.speech import SpeechPipeline
 from hfbench.testing import synthetic_audio, synthetic_image
 
 RATE = 16000

@@ -14,12 +14,13 @@ from hfbench.core.errors import ConfigError, UnsupportedCapabilityError
 from hfbench.pipelines.encoder_decoder import EncoderDecoderLoader
 from hfbench.pipelines.encoder_only import EncoderOnlyLoader
 from hfbench.pipelines.generation import cut_at_stop
+from hfbench.pipelines.languages import resolve_language
 from hfbench.pipelines.processors.embeddings import pool, pooling_from_st_config
 from hfbench.pipelines.processors.general import parse_labels
 from hfbench.pipelines.processors.prompts import parse_templates, prompt_for, prompt_templates
 from hfbench.pipelines.processors.question_answering import best_span
 from hfbench.pipelines.processors.text_generation import count_generated, cut_stream_at_stop
-from hfbench.pipelines.processors.translation import model_language_code, resolve_language
+from hfbench.pipelines.processors.translation import model_language_code
 from hfbench.pipelines.text_loading import (
     DEFAULT_BATCH_SIZE,
     checkpoint_heads,

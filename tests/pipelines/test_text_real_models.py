@@ -48,10 +48,11 @@ def report(label: str, value: object) -> None:
 def real_pipeline() -> Iterator[Callable[[str], BasePipeline]]:
     """``real_pipeline(name)``: the loaded pipeline of ``embedded:<name>``, or skip with the reason."""
     try:
-        from hfbench.core.embedded import embedded_model_path, get_embedded_model
-        from hfbench.core.embedded.sources import missing_modules
+        from hfbench.sources import prepare_model
+        from hfbench.sources.embedded import get_embedded_model
+        from hfbench.sources.embedded.packages import missing_modules
     except ImportError as exc:  # pragma: no cover - the embedded package is part of hfbench
-        pytest.skip(f"hfbench.core.embedded cannot provide real models here: {exc}")
+        pytest.skip(f"hfbench.sources.embedded cannot provide real models here: {exc}")
     pipes: dict[str, BasePipeline] = {}
     with pytest.MonkeyPatch.context() as patch:
         if os.environ.get("HFBENCH_REAL_MODEL_CACHE"):
@@ -63,7 +64,7 @@ def real_pipeline() -> Iterator[Callable[[str], BasePipeline]]:
                 missing = missing_modules(model)
                 if missing:
                     pytest.skip(f"embedded:{name} needs {', '.join(missing)}; run: {model.install_command}")
-                embedded_model_path(name)  # a failed conversion fails the test; only missing packages skip
+                prepare_model(f"embedded:{name}", progress=False)  # a failed conversion fails the test
                 pipes[name] = pipeline_for(f"embedded:{name}").load()
             return pipes[name]
 

@@ -16,10 +16,9 @@ from hfbench.core.errors import (
     PipelineNotLoadedError,
     UnsupportedCapabilityError,
 )
-from hfbench.pipelines import pipeline_for
+from hfbench.pipelines import VisionEncoderPipeline, pipeline_for
 from hfbench.pipelines.media import MediaInput
 from hfbench.pipelines.results import ClassificationResult, EmbeddingResult
-from hfbench.pipelines.vision_encoder import VisionEncoderPipeline
 from hfbench.testing import synthetic_audio, synthetic_image
 
 SIZE, PATCH, HIDDEN = 32, 8, 32

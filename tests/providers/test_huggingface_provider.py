@@ -126,7 +126,7 @@ def test_image_to_a_text_only_model_names_capabilities_and_a_model_that_can(llm:
         llm.generate("What is this?", media=MediaInput.image(synthetic_image()))
     message = str(info.value)
     assert "visual-question-answering" in message and "it serves:" in message
-    assert "A model that serves it:" in message
+    assert "A model that serves it at the" in message and "cannot take image input" in message
 
 
 def test_summarization_runs_through_general_prompting(llm: HuggingFaceProvider) -> None:

@@ -358,3 +358,27 @@ def test_the_registry_works_without_importing_torch_or_transformers() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_split_modules_keep_the_old_import_paths() -> None:
+    import hfbench.registry as registry
+    from hfbench.registry import capability_registry, explanation, hardware, tables
+
+    for name in ("HardwareFacts", "hardware_facts"):
+        assert getattr(capability_registry, name) is getattr(hardware, name) is getattr(registry, name)
+    for name in ("CandidateCheck", "RecommendationExplanation", "LayerInfo"):
+        assert getattr(capability_registry, name) is getattr(explanation, name) is getattr(registry, name)
+    rows = tables.recommendations_for
+    assert capability_registry.recommendations_for is rows is registry.recommendations_for
+
+
+def test_dtype_names_come_from_the_one_core_table(fake_system) -> None:
+    from hfbench.core.dtypes import DTYPE_NAMES, bytes_per_param
+    from hfbench.registry.hardware import hardware_facts
+    from hfbench.registry.tiers import BYTES_PER_PARAM
+
+    assert {name: bytes_per_param(name) for name in DTYPE_NAMES} == BYTES_PER_PARAM
+    assert hardware_facts({"gpu_memory": 16, "dtype": "half"}).dtype == "fp16"
+    assert ModelRecommendation("m", 1.0, default_dtype="nf4").default_dtype == "int4"
+    with pytest.raises(RecommendationError, match=r"system_info\['dtype'\].*Did you mean 'bf16'"):
+        hardware_facts({"dtype": "bf61"})

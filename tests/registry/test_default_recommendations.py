@@ -117,7 +117,7 @@ def test_generative_capabilities_are_the_token_by_token_ones() -> None:
 
 
 def test_embedded_entries_agree_with_the_embedded_catalog() -> None:
-    embedded = pytest.importorskip("hfbench.core.embedded.catalog")
+    embedded = pytest.importorskip("hfbench.sources.embedded.catalog")
     catalog = model_catalog()
     for model in embedded.embedded_catalog():
         rec = catalog[model.source_id]

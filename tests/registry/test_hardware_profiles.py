@@ -63,7 +63,7 @@ def test_a_json_profile_file_and_a_dict(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "match"),
     [
-        ("ram_gbs = 8\n", r"at 'ram_gbs': unknown key 'ram_gbs'\. Did you mean 'ram_gb'"),
+        ("ram_gbs = 8\n", r"at 'ram_gbs': unknown key 'ram_gbs'; valid keys: .* Did you mean 'ram_gb'"),
         ('ram_gb = "8"\n', r"at 'ram_gb': expected a number"),
         ("cpu_cores = 4.5\n", r"at 'cpu_cores': expected a whole number"),
         ("ram_gb = -1\n", r"at 'ram_gb': must be > 0"),
@@ -72,7 +72,7 @@ def test_a_json_profile_file_and_a_dict(tmp_path: Path) -> None:
         ("mps = true\n", "darwin"),
         ("supports_flash_attention = true\n", "needs a CUDA GPU"),
         ('extends = "laptop-32gb"\n', "Did you mean 'laptop-16gb'"),
-        ('gpus = [{ name = "x" }]\n', r"at 'gpus\[0\]': missing 'memory_gb'"),
+        ('gpus = [{ name = "x" }]\n', r"at 'gpus\[0\]\.memory_gb': missing required key 'memory_gb'"),
         ("gpus = [{ memory_gb = 8, free_memory_gb = 9 }]\n", r"gpus\[0\]\.free_memory_gb"),
         ('gpus = [{ memory_gb = 8, compute_capability = "ampere" }]\n', "compute capability"),
         ("gpus = [{ memory_gb = 8, vram = 8 }]\n", r"gpus\[0\]\.vram"),
@@ -97,3 +97,18 @@ def test_unknown_preset_missing_file_and_bad_suffix(tmp_path: Path) -> None:
     other.write_text("ram_gb: 8")
     with pytest.raises(RecommendationError, match=r"\.json or \.toml"):
         hardware_profile(other)
+
+
+def test_every_problem_in_a_profile_is_reported_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "many.toml"
+    path.write_text('ram_gbs = 8\ncpu_cores = 0\ngpus = [{ memory_gb = "8" }, { vram = 8 }]\n')
+    with pytest.raises(RecommendationError) as err:
+        hardware_profile(path)
+    message = str(err.value)
+    assert message.startswith(f"Invalid hardware profile {path}: 5 problems:")
+    for key_path in ("ram_gbs", "cpu_cores", "gpus[0].memory_gb", "gpus[1].vram", "gpus[1].memory_gb"):
+        assert f"at '{key_path}'" in message
+    path.write_text("ram_gb = 8\nram_available_gb = 9\nmps = true\n")  # impossible combinations, together
+    with pytest.raises(RecommendationError, match="2 problems") as err:
+        hardware_profile(path)
+    assert "at 'ram_available_gb'" in str(err.value) and "at 'mps'" in str(err.value)

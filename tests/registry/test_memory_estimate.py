@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -58,7 +59,7 @@ def test_no_context_means_no_kv_cache_and_a_guessed_shape_is_said() -> None:
     [
         ({"params_b": -1.0}, "> 0"),
         ({"params_b": float("nan")}, "number"),
-        ({"params_b": 1.0, "dtype": "fp8x"}, "Unknown dtype"),
+        ({"params_b": 1.0, "dtype": "fp8x"}, "unknown dtype 'fp8x'"),
         ({"params_b": 1.0, "context_tokens": -5}, "context_tokens"),
         ({"params_b": 1.0, "batch_size": 0}, "batch_size"),
     ],
@@ -133,6 +134,12 @@ def test_config_path_uses_accelerate_on_an_empty_weights_model(tmp_path: Path) -
     assert est.weights_gb == pytest.approx(params * 2 / GIB, rel=0.01)
     assert est.kv_cache_gb == pytest.approx(2 * 2 * (2 * 16) * 2 * 100 / GIB)
     assert "accelerate" in est.method
+    arithmetic = estimate_memory(
+        est.params_b, "bf16", shape=ModelShape.from_config(config), context_tokens=100
+    )  # one KV-cache and overhead formula for both paths
+    assert (est.kv_cache_gb, est.overhead_gb / est.weights_gb) == pytest.approx(
+        (arithmetic.kv_cache_gb, arithmetic.overhead_gb / arithmetic.weights_gb)
+    )
     folder = tmp_path / "model"
     folder.mkdir()
     (folder / "config.json").write_text(json.dumps(config))
@@ -141,3 +148,41 @@ def test_config_path_uses_accelerate_on_an_empty_weights_model(tmp_path: Path) -
     )
     with pytest.raises(RecommendationError, match="model_type"):
         estimate_memory_from_config({"hidden_size": 3})
+
+
+def stored_tensor_bytes(folder: Path) -> int:
+    """Bytes of the tensors in a folder's ``*.safetensors`` files, read from their headers."""
+    total = 0
+    for file in sorted(folder.glob("*.safetensors")):
+        with file.open("rb") as fh:
+            header = json.loads(fh.read(int.from_bytes(fh.read(8), "little")))
+        tensors = [entry for key, entry in header.items() if key != "__metadata__"]
+        assert {t["dtype"] for t in tensors} == {"F32"}, file  # the estimates below are at fp32
+        total += sum(end - start for start, end in (t["data_offsets"] for t in tensors))
+    return total
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("kind", "tied"), [("llama", False), ("gpt2", True), ("t5", True)])
+def test_config_estimate_counts_tied_weights_once_like_the_checkpoint(
+    tiny_model: Callable[[str], Path], kind: str, tied: bool
+) -> None:
+    folder = tiny_model(kind)
+    config = json.loads((folder / "config.json").read_text())
+    assert config.get("tie_word_embeddings", True) is tied  # gpt2 ties its head; t5 shares one matrix thrice
+    stored = stored_tensor_bytes(folder)
+    est = estimate_memory_from_config(folder, "fp32")
+    assert est.weights_gb * GIB == pytest.approx(stored, rel=0.01)
+    assert est.params_b * 1e9 * 4 == pytest.approx(stored, rel=0.01)
+
+
+@pytest.mark.real_model
+@pytest.mark.parametrize("name", ["embedded:smollm2-135m-instruct", "embedded:gemma-3-270m"])
+def test_embedded_tied_models_are_sized_like_their_checkpoint(name: str) -> None:
+    import hfbench
+
+    folder = Path(hfbench.embedded_model_path(name))
+    stored = stored_tensor_bytes(folder)  # 513 MiB for SmolLM2, 1023 MiB for Gemma-3-270M
+    est = estimate_memory_from_config(folder, "fp32")
+    assert est.weights_gb * GIB == pytest.approx(stored, rel=0.01)  # not 621 / 1663 MiB (head counted twice)
+    assert est.params_b * 1e9 * 4 == pytest.approx(stored, rel=0.01)

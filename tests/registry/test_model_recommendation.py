@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
 
 import pytest
 
 from hfbench.core.architecture import ModelArchitecture
 from hfbench.core.errors import RecommendationError
+from hfbench.registry.memory import ModelShape
 from hfbench.registry.recommendation import ModelRecommendation, unmet_requirements
 
 
@@ -37,7 +39,7 @@ def test_size_gb_is_a_deprecated_alias_of_params_b() -> None:
     ("kwargs", "match"),
     [
         ({"model_name": ""}, "model_name"),
-        ({"params_b": None}, "params_b: is required"),
+        ({"params_b": None}, "at 'params_b': missing required key 'params_b'"),
         ({"params_b": "7B"}, "params_b"),
         ({"params_b": 0}, "must be > 0"),
         ({"capabilities": ["sumarization"]}, "Did you mean 'summarization'"),
@@ -133,3 +135,44 @@ def test_from_dict_names_the_key_path_and_file() -> None:
         ModelRecommendation.from_dict(
             {"model_name": "m", "params_b": 1.0, "requirements": {"min_ram_gb": True}}, key_path="x"
         )
+
+
+def test_fields_hold_their_final_types_after_parsing_raw_input() -> None:
+    rec = ModelRecommendation(
+        "m",
+        2,
+        "summarize",
+        {"gpu_memory": 8},
+        architecture="seq2seq",
+        default_dtype="bfloat16",
+        shape={"num_layers": 2, "hidden_size": 8},
+        tags="reasoning",
+    )
+    assert rec.params_b == 2.0 and isinstance(rec.params_b, float)
+    assert rec.capabilities == ("summarization",) and rec.tags == ("reasoning",)
+    assert rec.requirements == {"min_gpu_memory_gb": 8}
+    assert rec.architecture is ModelArchitecture.ENCODER_DECODER
+    assert rec.shape == ModelShape(num_layers=2, hidden_size=8) and rec.model_shape is rec.shape
+    assert rec.default_dtype == "bf16"  # the one dtype table's short name
+    assert dataclasses.replace(rec, capabilities=["qa"]).capabilities == ("question-answering",)
+    assert pickle.loads(pickle.dumps(rec)) == rec  # crosses process boundaries (benchmark workers)
+
+
+def test_every_invalid_field_is_reported_at_once() -> None:
+    with pytest.raises(RecommendationError) as err:
+        ModelRecommendation("m", "7B", ["chat", "sumarization"], gated="yes", shape={"num_layers": 0})
+    message = str(err.value)
+    assert message.startswith("Invalid ModelRecommendation 'm': 5 problems:")
+    for path in ("params_b", "capabilities[1]", "gated", "shape.num_layers", "shape.hidden_size"):
+        assert f"at '{path}'" in message
+    with pytest.raises(RecommendationError) as err:
+        ModelRecommendation.from_dict(
+            {"params_b": 0, "licence": "mit", "requirements": {"ram": "lots", "gpu_count": -1}},
+            model_name="m",
+            key_path="models.m",
+            file="mine.toml",
+        )
+    message = str(err.value)
+    assert message.startswith("Invalid recommendation file mine.toml: 4 problems:")
+    for path in ("licence", "params_b", "requirements.ram", "requirements.gpu_count"):
+        assert f"at 'models.m.{path}'" in message

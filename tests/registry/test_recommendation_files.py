@@ -164,7 +164,11 @@ def test_from_file_holds_exactly_the_file(tmp_path: Path) -> None:
             'models."BAAI/bge.x".gated',
             "true/false",
         ),
-        ({"version": 1, "hardware": {"name": "box"}}, "hardware", "fingerprint"),
+        (
+            {"version": 1, "hardware": {"name": "box"}},
+            "hardware.fingerprint",
+            "missing required key 'fingerprint'",
+        ),
         ({"version": 1, "hardware": {"fingerprint": "abc", "gpu": "x"}}, "hardware.gpu", "unknown key"),
     ],
 )
@@ -299,3 +303,27 @@ def test_tuned_file_records_the_hardware_it_was_made_on(tmp_path: Path, fake_sys
     loaded = load_recommendation_file(path)
     assert loaded.fingerprint == info.fingerprint() and loaded.hardware["name"] == "bench box"
     assert CapabilityRegistry(defaults=False, tuned=path, system_info=info) == CapabilityRegistry()
+
+
+def test_every_problem_in_a_file_is_reported_at_once(tmp_path: Path) -> None:
+    data = {
+        "version": 1,
+        "descripton": "typo",
+        "hardware": {"fingerprint": "", "gpu": "x"},
+        "models": {"a/b": {"params_b": "1B"}},
+        "recommendations": {"chat": {"smal": "a/b", "tiny": "nope/model"}},
+    }
+    with pytest.raises(RecommendationError) as err:
+        CapabilityRegistry.from_file(write(tmp_path / "many.toml", data))
+    message = str(err.value)
+    assert message.startswith(f"Invalid recommendation file {tmp_path / 'many.toml'}: 6 problems:")
+    for key_path in (
+        "descripton",
+        "hardware.fingerprint",
+        "hardware.gpu",
+        'models."a/b".params_b',
+        "recommendations.chat.smal",
+        "recommendations.chat.tiny",
+    ):
+        assert f"at '{key_path}'" in message
+    assert "Did you mean 'description'" in message and "Did you mean 'small'" in message

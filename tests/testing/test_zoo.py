@@ -12,9 +12,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from hfbench.core.architecture import ModelArchitecture, detect_architecture
+from hfbench.core.architecture import ModelArchitecture
 from hfbench.core.errors import ModelNotFoundError
-from hfbench.core.paths import COMPLETE_MARKER
+from hfbench.sources import detect_architecture
+from hfbench.sources.cache import COMPLETE_MARKER
 from hfbench.testing import (
     TINY_MODEL_KINDS,
     TINY_MODEL_SPECS,
@@ -540,7 +541,7 @@ def test_half_written_folder_is_rebuilt(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_session_zoo_is_not_built_into_the_user_cache(tiny_model: Any) -> None:
-    from hfbench.core.paths import cache_dir
+    from hfbench.sources.cache import cache_dir
 
     folder = tiny_model("gpt2")
     if not os.environ.get("HFBENCH_TEST_CACHE"):  # unless a kept test cache was asked for

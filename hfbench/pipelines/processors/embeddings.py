@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from hfbench.core.capability import Capability
-from hfbench.pipelines.base import CapabilityProcessor
+from hfbench.core.errors import ConfigError
 from hfbench.pipelines.batching import run_batched
 from hfbench.pipelines.media import MediaInput
+from hfbench.pipelines.processor import CapabilityProcessor
 from hfbench.pipelines.registry import register_processor
 from hfbench.pipelines.results import EmbeddingResult, ProcessResult
 from hfbench.pipelines.text_loading import batch_size_for, max_input_tokens
@@ -137,7 +138,7 @@ def pool(hidden: Any, attention_mask: Any, mode: str) -> Any:
     if mode == "last":
         last = attention_mask.shape[1] - 1 - attention_mask.int().flip(dims=[1]).argmax(dim=1)
         return hidden[rows, last]
-    raise ValueError(f"unknown pooling {mode!r}; valid: {', '.join(POOLING_MODES)}")
+    raise ConfigError(f"unknown pooling {mode!r}; valid: {', '.join(POOLING_MODES)}.", key_path="pooling")
 
 
 @register_processor(Capability.EMBEDDINGS, architectures=("encoder_only", "decoder_only", "enc_dec"))

@@ -13,9 +13,9 @@ from typing import Any
 
 from hfbench.core.capability import Capability
 from hfbench.core.errors import MediaInputError
-from hfbench.pipelines.base import CapabilityProcessor
 from hfbench.pipelines.batching import run_batched
 from hfbench.pipelines.media import MediaInput
+from hfbench.pipelines.processor import CapabilityProcessor
 from hfbench.pipelines.registry import register_processor
 from hfbench.pipelines.results import ClassificationResult, LabelScore, ProcessResult
 from hfbench.pipelines.text_loading import batch_size_for, loaded_head, max_input_tokens, missing_head_error

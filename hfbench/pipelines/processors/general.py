@@ -17,9 +17,11 @@ from typing import Any, ClassVar
 
 from hfbench.core.capability import Capability, capability_specs
 from hfbench.core.errors import ConfigError
-from hfbench.pipelines.base import CapabilityProcessor, LoadedModel
 from hfbench.pipelines.batching import run_batched
+from hfbench.pipelines.languages import language_names
+from hfbench.pipelines.loader import LoadedModel
 from hfbench.pipelines.media import MediaInput
+from hfbench.pipelines.processor import CapabilityProcessor
 from hfbench.pipelines.processors.prompts import PromptTemplate, check_template, prompt_for
 from hfbench.pipelines.processors.text_generation import (
     Generated,
@@ -91,13 +93,6 @@ def ranked(scores: Sequence[float], names: Sequence[str], top: int | None) -> li
     if top is not None:
         order = order[:top]
     return [LabelScore(names[i], float(scores[i])) for i in order]
-
-
-def language_names(config: Mapping[str, Any]) -> dict[str, str]:
-    """English names of ``src_lang`` and ``tgt_lang`` (a name the table does not know is kept)."""
-    from hfbench.pipelines.processors.translation import language_name
-
-    return {key: language_name(config[key], key) for key in ("src_lang", "tgt_lang") if config.get(key)}
 
 
 @register_processor(Capability.GENERAL, architectures=("decoder_only", "enc_dec"))
@@ -200,6 +195,7 @@ class GeneralProcessor(GenerativeProcessor):
                 processor=type(self).__name__,
                 extra=extra,
                 text=generated.text,
+                timing=generated.timing,
             )
         labels = list(config.get("labels") or [])
         multi = (

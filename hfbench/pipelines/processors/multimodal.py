@@ -20,13 +20,14 @@ from typing import Any, cast
 from hfbench.core.architecture import ModelArchitecture
 from hfbench.core.capability import Capability
 from hfbench.core.errors import MediaInputError, ModelLoadError
-from hfbench.pipelines.base import CapabilityProcessor
 from hfbench.pipelines.batching import run_batched
 from hfbench.pipelines.generation import cut_at_stop, generation_kwargs, seed_if_asked, stream_generate
 from hfbench.pipelines.media import MediaInput
+from hfbench.pipelines.processor import CapabilityProcessor
 from hfbench.pipelines.processors.vision import batch_size, patch_count, to_model
 from hfbench.pipelines.registry import register_processor
 from hfbench.pipelines.results import LabelScore, ProcessResult, TextResult
+from hfbench.pipelines.timing import timed_generate
 
 DEFAULT_CAPTION_INSTRUCTION = "Describe this image in one sentence."
 """What a chat model is asked for a caption when the config sets no ``caption_prompt``."""
@@ -145,12 +146,15 @@ class ImageTextGenerator(CapabilityProcessor):
 
     def _generate(self, batch: list[Prompt], config: Mapping[str, Any]) -> list[ProcessResult]:
         encoded = self._encode(batch)
-        output = self.model.generate(**encoded, **self._generation_kwargs(config))
+        kwargs = self._generation_kwargs(config)
+        input_counts = self._input_counts(encoded)
+        total = sum(c["tokens"] for c in input_counts)
+        with timed_generate(self.model, kwargs, prompt_tokens=total, batch_size=len(batch)) as timing:
+            output = self.model.generate(**encoded, **kwargs)
         sequences = getattr(output, "sequences", output)
         new_tokens = sequences[:, _echoed_length(encoded.get("input_ids"), sequences) :]
         special = set(getattr(self.tokenizer, "all_special_ids", []) or [])
         texts = self.processor.batch_decode(new_tokens, skip_special_tokens=True)
-        input_counts = self._input_counts(encoded)
         results: list[ProcessResult] = []
         for row, text, counts in zip(new_tokens.tolist(), texts, input_counts, strict=True):
             results.append(
@@ -162,6 +166,7 @@ class ImageTextGenerator(CapabilityProcessor):
                     input_unit="tokens",
                     processor=type(self).__name__,
                     extra={"image_tokens": counts["image"], "text_tokens": counts["text"]},
+                    timing=timing,
                 )
             )
         return results

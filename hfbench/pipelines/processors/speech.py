@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 from hfbench.core.architecture import ModelArchitecture
 from hfbench.core.capability import Capability
 from hfbench.core.errors import ConfigError, ModelLoadError
-from hfbench.pipelines.base import CapabilityProcessor
 from hfbench.pipelines.batching import run_batched
 from hfbench.pipelines.media import MediaInput, resample
+from hfbench.pipelines.processor import CapabilityProcessor
 from hfbench.pipelines.processors.vision import batch_size, to_model
 from hfbench.pipelines.registry import register_processor
 from hfbench.pipelines.results import ProcessResult, TranscriptChunk, TranscriptResult
+from hfbench.pipelines.timing import timed_generate
 
 if TYPE_CHECKING:
     import numpy as np
@@ -224,7 +225,10 @@ class SpeechRecognitionProcessor(CapabilityProcessor):
     def _run_seq2seq(self, batch: list[_Window], config: Mapping[str, Any]) -> list[_Decoded]:
         features = self._features(batch)
         want_segments = bool(config.get("return_timestamps")) and self._is_whisper
-        output = self.model.generate(**features, **self._generate_kwargs(config, want_segments))
+        kwargs = self._generate_kwargs(config, want_segments)
+        frames = sum(self._frames(len(w.samples)) for w in batch)
+        with timed_generate(self.model, kwargs, prompt_tokens=frames, batch_size=len(batch)):
+            output = self.model.generate(**features, **kwargs)
         sequences = getattr(output, "sequences", output)
         tokenizer = self._tokenizer()
         special = set(tokenizer.all_special_ids)

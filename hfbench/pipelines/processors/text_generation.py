@@ -11,7 +11,7 @@ up to and including end-of-sequence, without padding). ``stream`` yields the sam
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -19,10 +19,10 @@ from typing import Any
 from hfbench.core.architecture import ModelArchitecture
 from hfbench.core.capability import Capability
 from hfbench.core.errors import ConfigError, MediaInputError
-from hfbench.pipelines.base import CapabilityProcessor
 from hfbench.pipelines.batching import run_batched
 from hfbench.pipelines.generation import cut_at_stop, generation_kwargs, seed_if_asked, stream_generate
 from hfbench.pipelines.media import MediaInput
+from hfbench.pipelines.processor import CapabilityProcessor
 from hfbench.pipelines.registry import register_processor
 from hfbench.pipelines.results import ProcessResult, TextResult
 from hfbench.pipelines.text_loading import (
@@ -33,6 +33,7 @@ from hfbench.pipelines.text_loading import (
     max_input_tokens,
     missing_head_error,
 )
+from hfbench.pipelines.timing import GenerationTiming, timed_generate
 
 logger = logging.getLogger(__name__)
 
@@ -49,12 +50,14 @@ class RenderedPrompt:
 
 @dataclass(frozen=True)
 class Generated:
-    """One generated answer with its token counts and why it ended (``eos``, ``stop`` or ``length``)."""
+    """One generated answer with its token counts and why it ended (``eos``, ``stop`` or ``length``),
+    and the timing of its batch when timings are recorded."""
 
     text: str
     input_tokens: int
     output_tokens: int
     finish_reason: str
+    timing: GenerationTiming | None = None
 
 
 def stop_list(stop: str | list[str] | None) -> list[str]:
@@ -123,24 +126,40 @@ def cut_stream_at_stop(pieces: Iterable[str], stop: str | list[str] | None) -> I
             yield rest
 
 
-def chat_prompt(tokenizer: Any, user_text: str, system_prompt: str | None) -> str:
-    """Apply the tokenizer's chat template to one user turn (after an optional system message).
+def chat_prompt(
+    tokenizer: Any,
+    user_text: str,
+    system_prompt: str | None,
+    history: Sequence[tuple[str, str]] = (),
+) -> str:
+    """Apply the tokenizer's chat template to a conversation: an optional system message, earlier
+    ``(role, content)`` turns, then the user's ``user_text``.
 
-    Templates that reject a system role get the system prompt folded into the user message.
+    Templates that reject a system role get the system prompt folded into the first user message.
     """
     from jinja2 import TemplateError
 
-    messages = [{"role": "user", "content": user_text}]
-    if system_prompt:
-        messages.insert(0, {"role": "system", "content": system_prompt})
+    turns = [{"role": role, "content": content} for role, content in history]
+    messages = [*turns, {"role": "user", "content": user_text}]
     try:
-        text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        system = [{"role": "system", "content": system_prompt}] if system_prompt else []
+        text = tokenizer.apply_chat_template(system + messages, tokenize=False, add_generation_prompt=True)
     except TemplateError:
         if not system_prompt:
             raise
-        merged = [{"role": "user", "content": f"{system_prompt}\n\n{user_text}"}]
+        first = messages[0]
+        merged = [{**first, "content": f"{system_prompt}\n\n{first['content']}"}, *messages[1:]]
         text = tokenizer.apply_chat_template(merged, tokenize=False, add_generation_prompt=True)
     return str(text)
+
+
+def chat_transcript(
+    user_text: str, system_prompt: str | None, history: Sequence[tuple[str, str]] = ()
+) -> str:
+    """A conversation as ``System:``/``User:``/``Assistant:`` lines, for models without a chat template."""
+    head = f"System: {system_prompt}\n\n" if system_prompt else ""
+    lines = [f"{role.capitalize()}: {content}" for role, content in history]
+    return head + "".join(line + "\n" for line in lines) + f"User: {user_text}\nAssistant:"
 
 
 class GenerativeProcessor(CapabilityProcessor):
@@ -183,6 +202,7 @@ class GenerativeProcessor(CapabilityProcessor):
             processor=type(self).__name__,
             extra={"finish_reason": generated.finish_reason},
             text=generated.text,
+            timing=generated.timing,
         )
 
     # ---- core -----------------------------------------------------------------------------
@@ -233,10 +253,13 @@ class GenerativeProcessor(CapabilityProcessor):
         """Generate for one batch of prompts; one ``Generated`` per prompt, in order."""
         kwargs = self.generate_kwargs(config)
         encoded = self.encode(prompts, config).to(self.loaded.device)
-        output = self.model.generate(**encoded, **kwargs)
+        input_counts = encoded["attention_mask"].sum(dim=1).tolist()
+        with timed_generate(
+            self.model, kwargs, prompt_tokens=int(sum(input_counts)), batch_size=len(prompts)
+        ) as timing:
+            output = self.model.generate(**encoded, **kwargs)
         prompt_width = 1 if self.is_encoder_decoder else encoded["input_ids"].shape[1]
         new_tokens = output[:, prompt_width:].tolist()
-        input_counts = encoded["attention_mask"].sum(dim=1).tolist()
         eos_ids, pad_id = self._eos_and_pad(kwargs)
         stops = stop_list(config.get("stop"))
         if "stop_strings" not in kwargs:
@@ -247,7 +270,7 @@ class GenerativeProcessor(CapabilityProcessor):
             text = self.tokenizer.decode(row[:n_out], skip_special_tokens=True)
             cut = cut_at_stop(text, stops)
             reason = "stop" if len(cut) < len(text) else ("eos" if ended else "length")
-            results.append(Generated(cut, int(n_in), n_out, reason))
+            results.append(Generated(cut, int(n_in), n_out, reason, timing))
         return results
 
     def _eos_and_pad(self, kwargs: Mapping[str, Any]) -> tuple[set[int], int | None]:
@@ -339,11 +362,12 @@ class ChatProcessor(GenerativeProcessor):
         """The chat-templated conversation, or a plain role transcript without a template."""
         system_prompt = config.get("system_prompt")
         if has_chat_template(self.tokenizer):
-            return RenderedPrompt(chat_prompt(self.tokenizer, item.as_text(), system_prompt), False)
+            return RenderedPrompt(
+                chat_prompt(self.tokenizer, item.as_text(), system_prompt, item.history), False
+            )
         self.log_once(
             "no-template",
             "%s has no chat template; writing the chat as System:/User:/Assistant: lines.",
             self.loaded.model_name,
         )
-        head = f"System: {system_prompt}\n\n" if system_prompt else ""
-        return RenderedPrompt(f"{head}User: {item.as_text()}\nAssistant:")
+        return RenderedPrompt(chat_transcript(item.as_text(), system_prompt, item.history))

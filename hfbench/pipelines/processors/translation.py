@@ -16,72 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from hfbench.core.capability import Capability
-from hfbench.core.datafiles import read_package_toml
-from hfbench.core.errors import ConfigError, UnsupportedCapabilityError, did_you_mean
+from hfbench.core.errors import UnsupportedCapabilityError
+from hfbench.pipelines.languages import Language, resolve_language
 from hfbench.pipelines.media import MediaInput
 from hfbench.pipelines.processors.general import GeneralProcessor
 from hfbench.pipelines.processors.summarization import is_t5_like, task_prefix
 from hfbench.pipelines.processors.text_generation import Generated, RenderedPrompt
 from hfbench.pipelines.registry import register_processor
 from hfbench.pipelines.results import ProcessResult
-
-
-@dataclass(frozen=True)
-class Language:
-    """One language of ``languages.toml``: ISO 639-1 code, English name and model-family codes."""
-
-    code: str
-    name: str
-    iso3: str
-    mbart: str
-    nllb: str
-
-
-@lru_cache(maxsize=1)
-def languages() -> dict[str, Language]:
-    """The language table, by ISO 639-1 code."""
-    data = read_package_toml("languages.toml", package="hfbench.pipelines")
-    return {code: Language(code=code, **entry) for code, entry in data["languages"].items()}
-
-
-@lru_cache(maxsize=1)
-def _lookup() -> dict[str, Language]:
-    table: dict[str, Language] = {}
-    for lang in languages().values():
-        for key in (lang.code, lang.name, lang.iso3, lang.mbart, lang.nllb):
-            table[key.lower()] = lang
-    return table
-
-
-def resolve_language(value: str, key: str = "tgt_lang") -> Language:
-    """The language named by a code or name: ``fr``, ``fra``, ``French``, ``fr_XX`` or ``fra_Latn``.
-
-    Raises:
-        ConfigError: the value is in no column of the table (with a did-you-mean).
-    """
-    found = _lookup().get(str(value).strip().lower())
-    if found is None:
-        known = sorted(languages())
-        raise ConfigError(
-            f"unknown language {value!r}; use an ISO 639-1 code ({', '.join(known)}), a language "
-            "name, or the model's own code (e.g. 'fr_XX', 'fra_Latn')."
-            + did_you_mean(str(value).lower(), list(_lookup())),
-            key_path=key,
-        )
-    return found
-
-
-def language_name(value: str, key: str = "tgt_lang") -> str:
-    """The English name of a language code (a value the table lacks is returned as given)."""
-    try:
-        return resolve_language(value, key).name
-    except ConfigError:
-        return str(value)
 
 
 def language_style(hf_config: Any, tokenizer: Any) -> str:

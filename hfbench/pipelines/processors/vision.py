@@ -12,9 +12,9 @@ from typing import Any
 from hfbench.core.architecture import ModelArchitecture
 from hfbench.core.capability import Capability
 from hfbench.core.errors import ConfigError, ModelLoadError
-from hfbench.pipelines.base import CapabilityProcessor
 from hfbench.pipelines.batching import run_batched
 from hfbench.pipelines.media import MediaInput
+from hfbench.pipelines.processor import CapabilityProcessor
 from hfbench.pipelines.registry import register_processor
 from hfbench.pipelines.results import (
     ClassificationResult,

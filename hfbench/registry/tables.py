@@ -1,0 +1,100 @@
+"""The table behind ``hfbench models --for-hardware``: one row per capability and tier.
+
+Rows are plain dictionaries (printable, JSON-able, ``pandas.DataFrame(rows)``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from hfbench.core.capability import canonical_capability, capability_specs
+from hfbench.registry.hardware import SystemInfoLike, hardware_facts
+from hfbench.registry.memory import MemoryEstimate
+from hfbench.registry.recommendation import ModelRecommendation
+from hfbench.registry.tiers import SIZE_TIERS
+
+if TYPE_CHECKING:  # the registry renders itself through this module (it imports it at run time)
+    from hfbench.registry.capability_registry import CapabilityRegistry
+
+ROW_KEYS = ("capability", "tier", "model", "params_b", "needs_gb", "fits", "use", "why")
+
+
+def recommendation_rows(
+    registry: CapabilityRegistry, system_info: SystemInfoLike, *, capabilities: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """Per capability and tier: the slot's model, whether it fits, why not, and what to use instead.
+
+    Capabilities without any model of their own get one row (tier ``-``) with what the
+    fallback finds.
+
+    Args:
+        registry: the recommendations to tabulate.
+        system_info: a ``SystemInfo`` (``hardware_profile(...)`` for what-if) or a seed-style dict.
+        capabilities: limit the table to these (default: every capability, the registry's first).
+
+    Returns:
+        One dictionary per row, with the keys ``ROW_KEYS``.
+    """
+    hardware = hardware_facts(system_info)
+    slots_by_capability = registry.recommendations
+    names = (
+        [canonical_capability(c) for c in capabilities]
+        if capabilities
+        else [*registry.capabilities(), *(c for c in capability_specs() if c not in slots_by_capability)]
+    )
+    rows: list[dict[str, Any]] = []
+    for capability in names:
+        slots = slots_by_capability.get(capability, {})
+        if not slots:
+            found = registry.explain_recommendation(capability, list(SIZE_TIERS)[-1], system_info)
+            rows.append(_row(capability, "-", None, None, found.chosen, "no model of its own"))
+            continue
+        for tier, rec in slots.items():
+            check = registry.check_candidate(rec, capability, hardware, tier=tier, slot=capability)
+            use: ModelRecommendation | None = rec
+            if not check.accepted:  # what the lookup falls back to from this slot
+                use = registry.explain_recommendation(capability, tier, system_info).chosen
+            why = "; ".join(check.reasons)
+            rows.append(_row(capability, tier, rec, check.memory, use, why, check.accepted))
+    return rows
+
+
+def recommendations_for(
+    system_info: SystemInfoLike,
+    registry: CapabilityRegistry | None = None,
+    *,
+    capabilities: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    """The table behind ``hfbench models --for-hardware`` (see ``recommendation_rows``).
+
+    Args:
+        system_info: a ``SystemInfo`` (``hardware_profile(...)`` for what-if) or a seed-style dict.
+        registry: default: hfbench's package recommendations.
+        capabilities: limit the table to these (default: every capability).
+    """
+    if registry is None:
+        from hfbench.registry.capability_registry import CapabilityRegistry
+
+        registry = CapabilityRegistry()
+    return recommendation_rows(registry, system_info, capabilities=capabilities)
+
+
+def _row(
+    capability: str,
+    tier: str,
+    rec: ModelRecommendation | None,
+    memory: MemoryEstimate | None,
+    use: ModelRecommendation | None,
+    why: str,
+    fits: bool | None = None,
+) -> dict[str, Any]:
+    return {
+        "capability": capability,
+        "tier": tier,
+        "model": rec.model_name if rec else "-",
+        "params_b": round(rec.params_b, 3) if rec else None,
+        "needs_gb": round(memory.total_gb, 1) if memory else None,
+        "fits": "-" if fits is None else ("yes" if fits else "no"),
+        "use": use.model_name if use else "nothing fits",
+        "why": why,
+    }
