@@ -87,14 +87,16 @@ def _cmd_config_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_detect(args: argparse.Namespace) -> int:
-    from hfbench.core.capability import ModelCapabilities
-    from hfbench.sources import detect_architecture
+    from hfbench.pipelines.checkpoint import CATALOGUE_EVIDENCE, checkpoint_capabilities
 
-    arch = detect_architecture(args.model)
-    caps = ModelCapabilities(arch)
-    print(f"{args.model}: {arch.value}")
+    caps = checkpoint_capabilities(args.model)
+    print(f"{args.model}: {caps.architecture.value}")
     for cap in sorted(caps, key=lambda c: -c.confidence):
-        print(f"  {cap.name:<32} {cap.confidence:.2f} ({cap.source})")
+        head = f"; head {cap.evidence['head']}" if "head" in cap.evidence else ""
+        print(f"  {cap.name:<32} {cap.confidence:.2f} ({cap.source}{head})")
+    if any(CATALOGUE_EVIDENCE in cap.evidence for cap in caps):
+        name = args.model.split(":", 1)[-1]
+        print(f"  (not prepared: from its catalogue entry; `hfbench setup {name}` to read its checkpoint)")
     return 0
 
 

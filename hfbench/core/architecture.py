@@ -1,7 +1,9 @@
 """Model architectures (the six interaction patterns) and their detection from a config in memory.
 
-Pure: nothing here reads a model's files or the Hub. Reading a model's config from a folder, the Hub or
-the embedded catalogue is ``hfbench.sources.configs`` (``hfbench.detect_architecture``).
+The fallbacks after the ``model_type`` table (transformers' task tables, class-name endings) come
+from the head table (``hfbench.core.heads``). Pure: nothing here reads a model's files or the Hub.
+Reading a model's config from a folder, the Hub or the embedded catalogue is
+``hfbench.sources.configs`` (``hfbench.detect_architecture``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from hfbench.core.datafiles import read_package_toml
 from hfbench.core.errors import ArchitectureDetectionError, did_you_mean
+from hfbench.core.heads import head_by_suffix, head_table
 
 logger = logging.getLogger(__name__)
 
@@ -78,45 +81,25 @@ def model_type_table() -> dict[str, ModelArchitecture]:
     return table
 
 
-# Fallback 3: class-name endings in a config's ``architectures`` list.
-_CLASS_SUFFIXES: tuple[tuple[str, ModelArchitecture], ...] = (
-    ("ForSpeechSeq2Seq", ModelArchitecture.SPEECH),
-    ("ForCTC", ModelArchitecture.SPEECH),
-    ("ForAudioClassification", ModelArchitecture.SPEECH),
-    ("ForImageTextToText", ModelArchitecture.MULTIMODAL),
-    ("ForVision2Seq", ModelArchitecture.MULTIMODAL),
-    ("ForImageClassification", ModelArchitecture.VISION_ENCODER),
-    ("ForConditionalGeneration", ModelArchitecture.ENCODER_DECODER),
-    ("ForSeq2SeqLM", ModelArchitecture.ENCODER_DECODER),
-    ("ForCausalLM", ModelArchitecture.DECODER_ONLY),
-    ("LMHeadModel", ModelArchitecture.DECODER_ONLY),
-    ("ForMaskedLM", ModelArchitecture.ENCODER_ONLY),
-    ("ForSequenceClassification", ModelArchitecture.ENCODER_ONLY),
-    ("ForTokenClassification", ModelArchitecture.ENCODER_ONLY),
-    ("ForQuestionAnswering", ModelArchitecture.ENCODER_ONLY),
-)
-
-
 def _from_transformers_mappings(model_type: str) -> ModelArchitecture | None:
-    """Fallback 1: transformers' own task mappings, most specific first."""
+    """Fallback 1: transformers' own task tables, in the head table's ``by_model_type`` order."""
     try:
         from transformers.models.auto import modeling_auto as ma
     except ImportError:  # pragma: no cover - transformers is a hard dependency
         return None
-    ordered: list[tuple[str, ModelArchitecture]] = [
-        ("MODEL_FOR_SPEECH_SEQ_2_SEQ_MAPPING_NAMES", ModelArchitecture.SPEECH),
-        ("MODEL_FOR_CTC_MAPPING_NAMES", ModelArchitecture.SPEECH),
-        ("MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES", ModelArchitecture.MULTIMODAL),
-        ("MODEL_FOR_VISION_2_SEQ_MAPPING_NAMES", ModelArchitecture.MULTIMODAL),
-        ("MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES", ModelArchitecture.ENCODER_DECODER),
-        ("MODEL_FOR_CAUSAL_LM_MAPPING_NAMES", ModelArchitecture.DECODER_ONLY),
-        ("MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING_NAMES", ModelArchitecture.VISION_ENCODER),
-        ("MODEL_FOR_MASKED_LM_MAPPING_NAMES", ModelArchitecture.ENCODER_ONLY),
-    ]
-    for attr, arch in ordered:
-        mapping = getattr(ma, attr, None)
+    for head in head_table().by_model_type:
+        mapping = getattr(ma, head.mapping, None)
         if mapping is not None and model_type in mapping:
-            return arch
+            return ModelArchitecture(head.architecture)
+    return None
+
+
+def _from_class_names(class_names: Any) -> ModelArchitecture | None:
+    """Fallback 3: class-name endings in ``architectures``, in the head table's ``by_class_suffix`` order."""
+    for class_name in class_names or []:
+        head = head_by_suffix(str(class_name), head_table().by_class_suffix)
+        if head is not None:
+            return ModelArchitecture(head.architecture)
     return None
 
 
@@ -152,10 +135,9 @@ def architecture_from_config_dict(config: Mapping[str, Any]) -> ModelArchitectur
     hinted = _from_config_keys(config)
     if hinted is not None:
         return hinted
-    for class_name in config.get("architectures") or []:
-        for suffix, arch in _CLASS_SUFFIXES:
-            if str(class_name).endswith(suffix):
-                return arch
+    named = _from_class_names(config.get("architectures"))
+    if named is not None:
+        return named
     if config.get("is_encoder_decoder"):
         return ModelArchitecture.ENCODER_DECODER
     logger.warning(

@@ -218,6 +218,12 @@ def _register_builtin_keys() -> None:
         ),
         ConfigKey("max_length", integer, "Most new tokens (summaries, translations).", greater_than(0)),
         ConfigKey("repetition_penalty", num, "Penalty for repeated tokens (1 = none).", greater_than(0)),
+        ConfigKey(
+            "no_repeat_ngram_size",
+            integer,
+            "Never repeat an n-gram of this many tokens (0 = off).",
+            at_least(0),
+        ),
         ConfigKey("num_beams", integer, "Beam search width (1 = none).", at_least(1)),
         ConfigKey("do_sample", flag, "Force sampling on or off (default: temperature > 0)."),
         ConfigKey("stop", (str, list), "Stop sequence(s).", _string_list),
@@ -242,6 +248,34 @@ def _register_builtin_keys() -> None:
         ConfigKey("normalize", flag, "L2-normalise embeddings."),
         ConfigKey("pooling", text, "Embedding pooling.", choices=("auto", "mean", "cls", "max", "last")),
         ConfigKey("chunk_length_s", num, "Audio chunk length in seconds.", greater_than(0)),
+        ConfigKey(
+            "stride_length_s",
+            num,
+            "Audio overlap between chunks in seconds (CTC models; merged, not transcribed twice).",
+            at_least(0),
+        ),
+        ConfigKey(
+            "compression_ratio_threshold",
+            num,
+            "Whisper: redo a segment at a higher temperature when its text compresses more than "
+            "this (gzip ratio; repetition).",
+            greater_than(0),
+            nullable=True,
+        ),
+        ConfigKey(
+            "logprob_threshold",
+            num,
+            "Whisper: redo a segment when its mean token log-probability is below this.",
+            nullable=True,
+        ),
+        ConfigKey(
+            "no_speech_threshold",
+            num,
+            "Whisper: treat a segment as silence when its no-speech probability is above this "
+            "(and its log-probability is low).",
+            in_half_open(0, 1),
+            nullable=True,
+        ),
         ConfigKey("return_timestamps", flag, "Return segment timestamps (speech)."),
         ConfigKey("language", text, "Spoken language for speech models (None: detect).", nullable=True),
         ConfigKey("task", text, "Speech task.", choices=("transcribe", "translate")),

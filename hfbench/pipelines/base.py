@@ -195,7 +195,7 @@ class BasePipeline:
         with others, the benchmark harness); ``merged`` is not validated again.
         """
         processor = self._get_capability_processor(capability)
-        processor.check_inputs(items)
+        items = processor.prepare_inputs(items)
         import torch
 
         with torch.inference_mode():
@@ -218,7 +218,7 @@ class BasePipeline:
     def run_stream(self, item: MediaInput, capability: str, merged: Mapping[str, Any]) -> Iterator[str]:
         """``stream`` with an already merged config (see ``run``); inputs are checked before it returns."""
         processor = self._get_capability_processor(capability)
-        processor.check_inputs([item])
+        (item,) = processor.prepare_inputs([item])
         return processor.stream(item, dict(merged))
 
     def supported_capabilities(self) -> list[str]:

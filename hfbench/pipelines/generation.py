@@ -47,6 +47,8 @@ def generation_kwargs(
         kwargs.update(temperature=None, top_p=None, top_k=None)
     if config.get("repetition_penalty") is not None:
         kwargs["repetition_penalty"] = float(config["repetition_penalty"])
+    if config.get("no_repeat_ngram_size"):
+        kwargs["no_repeat_ngram_size"] = int(config["no_repeat_ngram_size"])
     if config.get("num_beams") is not None:
         kwargs["num_beams"] = int(config["num_beams"])
     stop = config.get("stop")
@@ -59,6 +61,33 @@ def generation_kwargs(
         if pad is None and eos is not None:
             kwargs["pad_token_id"] = eos
     return kwargs
+
+
+def paragraph_end_criteria(tokenizer: Any) -> Any:
+    """A ``StoppingCriteriaList`` that ends each row at its first blank line after some text.
+
+    For single-paragraph answers of base models, which go on with a new paragraph when the
+    answer is done. A fresh one is needed per ``generate`` call (it notes the prompt's width on
+    its first step).
+    """
+    import re
+
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    ended = re.compile(r"\S\s*\n\s*\n")
+
+    class ParagraphEnd(StoppingCriteria):
+        def __init__(self) -> None:
+            self.start: int | None = None
+
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            if self.start is None:
+                self.start = int(input_ids.shape[1]) - 1
+            texts = tokenizer.batch_decode(input_ids[:, self.start :], skip_special_tokens=True)
+            return torch.tensor([bool(ended.search(t)) for t in texts], device=input_ids.device)
+
+    return StoppingCriteriaList([ParagraphEnd()])
 
 
 def seed_if_asked(config: Mapping[str, Any]) -> None:

@@ -1,52 +1,39 @@
 """Task heads: which ``transformers`` Auto class loads a checkpoint, and what the loaded head can serve.
 
-Every loader lists its architecture's heads as a table of ``Head`` rows (most specific first). A
-model class belongs to the first row whose transformers task mapping names it (any ``model_type``,
-so new model classes are found without code changes), else whose class-name ending it has (classes
-from remote code). The checkpoint's own heads are the rows of the classes its
-``config.architectures`` names; ``HeadLoader`` loads one of them, and the pipeline then serves
-only what that head serves (``refine_capabilities`` drops the rest, and ``BasePipeline`` refuses
-them with ``unservable_error`` instead of running a head that is not there).
+The rows are the head table's (``hfbench.core.heads``, ``core/data/heads.toml``); this module adds
+what needs transformers: a row's model classes (its ``*_MAPPING_NAMES`` table) and its Auto class.
+Every loader chooses among its architecture's head set (most specific first). A model class
+belongs to the first row whose transformers task table names it (any ``model_type``, so new model
+classes are found without code changes), else whose class-name ending it has (classes from remote
+code). The checkpoint's own heads are the rows of the classes its ``config.architectures`` names;
+``HeadLoader`` loads one of them, and the pipeline then serves only what that head serves
+(``refine`` drops the rest, before loading from the config alone or after it from the loaded
+model, and ``BasePipeline`` refuses them with ``unservable_error`` instead of running a head that
+is not there).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cache
 from typing import Any, ClassVar
 
+from hfbench.core.architecture import ModelArchitecture
 from hfbench.core.capability import ModelCapabilities, canonical_capability
 from hfbench.core.errors import ModelLoadError, UnsupportedCapabilityError
+from hfbench.core.heads import HeadSpec, architecture_heads, default_head, head_by_suffix, head_spec
 from hfbench.pipelines.loader import LoadedModel, ModelLoader
 
 
 @dataclass(frozen=True)
-class Head:
-    """One way to load a checkpoint, and the capabilities it serves.
+class Head(HeadSpec):
+    """A row of the head table, with what needs transformers: its model classes and Auto class."""
 
-    Attributes:
-        kind: short name used in messages (``masked-lm``, ``image-classification``).
-        mapping: name of a ``transformers.models.auto.modeling_auto.*_MAPPING_NAMES`` table.
-        auto_class: the ``transformers`` Auto class that loads it.
-        capabilities: canonical capabilities this head serves.
-        trained: True when the head must come from the checkpoint (a classifier, a CTC layer);
-            such a head is never built with random weights for a checkpoint that lacks it.
-        prompted: True for a text-generating head, which serves any capability of its
-            architecture by prompting (on top of ``capabilities``).
-        suffixes: class-name endings that identify the head when no transformers table names
-            the class (remote code).
-        description: what the head does, for error messages (default: ``kind``).
-    """
-
-    kind: str
-    mapping: str
-    auto_class: str
-    capabilities: tuple[str, ...]
-    trained: bool = True
-    prompted: bool = False
-    suffixes: tuple[str, ...] = ()
-    description: str = ""
+    @classmethod
+    def of(cls, spec: HeadSpec) -> Head:
+        """The ``Head`` of a ``HeadSpec`` row."""
+        return cls(**{f.name: getattr(spec, f.name) for f in fields(spec)})
 
     def class_names(self, model_type: str) -> tuple[str, ...]:
         """The model class names this head loads for ``model_type`` (empty if none)."""
@@ -57,19 +44,27 @@ class Head:
         """Whether this head's transformers table names ``class_name`` (for any model type)."""
         return class_name in _mapped_classes(self.mapping)
 
-    def serves(self, capability: str) -> bool:
-        """Whether this head serves ``capability`` (a prompted head serves any)."""
-        return self.prompted or capability in self.capabilities
-
-    def describe(self) -> str:
-        """What the head does, for messages."""
-        return self.description or self.kind
-
     def load_class(self) -> Any:
         """The Auto class object."""
         import transformers
 
         return getattr(transformers, self.auto_class)
+
+
+@cache
+def head_named(name: str) -> Head:
+    """The ``Head`` of the table's row ``name`` (one object per row, so ``is`` compares rows)."""
+    return Head.of(head_spec(name))
+
+
+def heads_of(architecture: ModelArchitecture) -> tuple[Head, ...]:
+    """The heads ``architecture``'s loader chooses from, most specific first."""
+    return tuple(head_named(spec.name) for spec in architecture_heads(architecture.value))
+
+
+def default_head_of(architecture: ModelArchitecture) -> Head:
+    """The head ``architecture`` loads a config with that names no model class."""
+    return head_named(default_head(architecture.value).name)
 
 
 @cache
@@ -91,9 +86,7 @@ def _mapped_classes(name: str) -> frozenset[str]:
 def head_for_class(class_name: str, heads: Sequence[Head]) -> Head | None:
     """The row of ``heads`` a model class belongs to: by transformers' tables, else by name ending."""
     found = next((h for h in heads if h.names_class(class_name)), None)
-    if found is None:
-        found = next((h for h in heads if h.suffixes and class_name.endswith(h.suffixes)), None)
-    return found
+    return found if found is not None else head_by_suffix(class_name, heads)
 
 
 def own_heads(hf_config: Any, heads: Sequence[Head]) -> list[Head]:
@@ -113,9 +106,10 @@ def find_head(
 
     Order: a head whose class the checkpoint names (``config.architectures``) and that serves the
     capability; else an untrained head (a bare backbone) that knows the ``model_type``. A config
-    that names no class gets ``default`` first, then, with no capability asked, the untrained heads
-    that know its ``model_type``, or, with one asked, any head that knows it (trusting the request).
-    Returns None when no head serves the capability.
+    that names no class gets ``default`` first (when it knows the ``model_type``, or when no head
+    does: remote code), then, with no capability asked, the untrained heads that know its
+    ``model_type``, or, with one asked, any head that knows it (trusting the request). Returns
+    None when no head serves the capability.
 
     Raises:
         ModelLoadError: no head of the table knows this checkpoint.
@@ -126,7 +120,7 @@ def find_head(
     if getattr(hf_config, "architectures", None):
         candidates = own + [h for h in known if h not in own and not h.trained]
     else:
-        first = [default] if default is not None else []
+        first = [default] if default is not None and (default in known or not known) else []
         if capability is None:  # no class named: prefer a head that adds no random weights
             known = [h for h in known if not h.trained] + [h for h in known if h.trained]
         candidates = first + [h for h in known if h is not default]
@@ -169,14 +163,46 @@ def no_head_error(
     )
 
 
-class HeadLoader(ModelLoader):
-    """A ``ModelLoader`` that picks the Auto class from a table of ``heads``."""
+@dataclass(frozen=True)
+class Checkpoint:
+    """What refining capabilities by head reads of a checkpoint: a loaded one, or its config alone.
 
-    heads: ClassVar[tuple[Head, ...]] = ()
+    Attributes:
+        hf_config: the checkpoint's ``PretrainedConfig`` (or anything with its attributes).
+        model_class: the model class it loads as (``type(model).__name__`` once loaded; before,
+            the class its head's Auto class builds); None when not known.
+        tokenizer: its tokenizer, when read (None: not read, so a chat template is unknown).
+        processor: its processor, when read.
+    """
+
+    hf_config: Any
+    model_class: str | None = None
+    tokenizer: Any = None
+    processor: Any = None
+
+    @classmethod
+    def of_loaded(cls, loaded: LoadedModel) -> Checkpoint:
+        """The checkpoint a loaded model came from."""
+        return cls(loaded.hf_config, type(loaded.model).__name__, loaded.tokenizer, loaded.processor)
+
+
+class HeadLoader(ModelLoader):
+    """A ``ModelLoader`` that picks the Auto class from its architecture's heads (the head table)."""
+
+    architecture: ClassVar[ModelArchitecture]
+
+    refine_reads_processor: ClassVar[bool] = False
+    """Whether what a head serves depends on the processor (its chat template), so refining before
+    loading should read it (no weights)."""
+
+    @property
+    def heads(self) -> tuple[Head, ...]:
+        """The heads this loader chooses from, most specific first."""
+        return heads_of(self.architecture)
 
     def default_head(self) -> Head | None:
-        """The head for a config that names no class (None: the first that adds no random weights)."""
-        return None
+        """The head for a config that names no class (the architecture's default)."""
+        return default_head_of(self.architecture)
 
     def choose_head(self, hf_config: Any, capability: str | None, model_name: str = "this model") -> Head:
         """The checkpoint's head that serves ``capability`` (None: its own head).
@@ -206,25 +232,56 @@ class HeadLoader(ModelLoader):
             self.choose_head(hf_config, capability, model_name)
         return super().load_weights(model_name, config, capability, hf_config)
 
-    def head_of(self, loaded: LoadedModel) -> Head | None:
-        """The head the loaded model came from (by its class; else by its config)."""
-        head = head_for_class(type(loaded.model).__name__, self.heads)
+    def model_class_for(self, hf_config: Any) -> str | None:
+        """The model class loading ``hf_config`` without a capability builds (None: not known).
+
+        The own head's Auto class builds its transformers table's class for the ``model_type``
+        (the one ``config.architectures`` names, when the table lists several); a head no table
+        knows the ``model_type`` of (remote code) builds the class the config names.
+        """
+        try:
+            head = find_head(hf_config, self.heads, default=self.default_head())
+        except ModelLoadError:
+            return None
+        if head is None:
+            return None
+        named = [str(n) for n in getattr(hf_config, "architectures", None) or []]
+        built = head.class_names(str(getattr(hf_config, "model_type", "") or ""))
+        if built:
+            return next((n for n in named if n in built), built[0])
+        return next((n for n in named if head_for_class(n, self.heads) is head), None)
+
+    def checkpoint(self, hf_config: Any, tokenizer: Any = None, processor: Any = None) -> Checkpoint:
+        """The ``Checkpoint`` a config describes, before any weights are loaded."""
+        return Checkpoint(hf_config, self.model_class_for(hf_config), tokenizer, processor)
+
+    def checkpoint_head(self, checkpoint: Checkpoint) -> Head | None:
+        """The head of a checkpoint: its model class's row; else the one its config chooses."""
+        head = head_for_class(checkpoint.model_class, self.heads) if checkpoint.model_class else None
         if head is None:
             try:
-                head = find_head(loaded.hf_config, self.heads, default=self.default_head())
+                head = find_head(checkpoint.hf_config, self.heads, default=self.default_head())
             except ModelLoadError:
                 return None
         return head
 
-    def serves(self, loaded: LoadedModel, head: Head, capability: str) -> bool:
-        """Whether the loaded model, whose head is ``head``, serves ``capability``."""
+    def head_of(self, loaded: LoadedModel) -> Head | None:
+        """The head the loaded model came from (by its class; else by its config)."""
+        return self.checkpoint_head(Checkpoint.of_loaded(loaded))
+
+    def serves(self, checkpoint: Checkpoint, head: Head, capability: str) -> bool:
+        """Whether the checkpoint, whose head is ``head``, serves ``capability``."""
         return head.serves(capability)
 
-    def refine_capabilities(self, loaded: LoadedModel, capabilities: ModelCapabilities) -> None:
+    def refine(self, checkpoint: Checkpoint, capabilities: ModelCapabilities) -> None:
         """Drop the architecture's capabilities this checkpoint's head cannot serve."""
-        head = self.head_of(loaded)
+        head = self.checkpoint_head(checkpoint)
         if head is None:
             return
         for capability in list(capabilities):
-            if not self.serves(loaded, head, capability.name):
+            if not self.serves(checkpoint, head, capability.name):
                 capabilities.remove(capability.name)
+
+    def refine_capabilities(self, loaded: LoadedModel, capabilities: ModelCapabilities) -> None:
+        """``refine`` for a loaded model (what ``BasePipeline.load`` calls)."""
+        self.refine(Checkpoint.of_loaded(loaded), capabilities)

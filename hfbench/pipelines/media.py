@@ -19,6 +19,7 @@ MediaKind = Literal["text", "image", "audio"]
 #: File suffixes read as images or audio when a path is given as media (by file type).
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".ppm"})
 AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".au"})
+MEDIA_SUFFIXES = IMAGE_SUFFIXES | AUDIO_SUFFIXES
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from typing import Any
 
 from hfbench.core.architecture import ModelArchitecture
 from hfbench.core.capability import Capability
-from hfbench.pipelines.heads import Head, HeadLoader, choose_head
-from hfbench.pipelines.loader import LoadedModel, hub_kwargs
+from hfbench.pipelines.heads import Checkpoint, Head, HeadLoader, choose_head, head_named, heads_of
+from hfbench.pipelines.loader import hub_kwargs
 from hfbench.pipelines.loading import call_transformers
 from hfbench.pipelines.processors import multimodal as _processors
 from hfbench.pipelines.registry import register_loader
@@ -17,32 +17,20 @@ from hfbench.sources.resolve import resolve_model_source
 
 _CAPTION = Capability.IMAGE_CAPTIONING.value
 _VQA = Capability.VISUAL_QUESTION_ANSWERING.value
-_TEXT = (Capability.TEXT_GENERATION.value, Capability.CHAT.value, Capability.GENERAL.value)
 
-MULTIMODAL_HEADS: tuple[Head, ...] = (
-    # LlavaForConditionalGeneration, BlipForConditionalGeneration, Blip2..., Qwen2VL...: generate
-    # text from an image and a prompt. What each checkpoint can be asked is narrowed below.
-    Head(
-        "image-text-to-text",
-        "MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES",
-        "AutoModelForImageTextToText",
-        (_CAPTION, _VQA, *_TEXT),
-    ),
-    # BlipForQuestionAnswering (generates answers), ViltForQuestionAnswering (picks one of its labels).
-    Head(
-        "visual-question-answering",
-        "MODEL_FOR_VISUAL_QUESTION_ANSWERING_MAPPING_NAMES",
-        "AutoModelForVisualQuestionAnswering",
-        (_VQA,),
-    ),
-)
+MULTIMODAL_HEADS: tuple[Head, ...] = heads_of(ModelArchitecture.MULTIMODAL)
+"""Image-text-to-text generators (LLaVA, BLIP, Qwen2-VL ...) and visual question answering (BLIP VQA,
+ViLT): the head table's multimodal set. What a generator serves is narrowed by ``serves``."""
+
+_GENERATOR = head_named("image-text-to-text")
 
 
 @register_loader(ModelArchitecture.MULTIMODAL)
 class MultimodalLoader(HeadLoader):
     """Loads image-text models with the Auto class of the checkpoint's head (``MULTIMODAL_HEADS``)."""
 
-    heads = MULTIMODAL_HEADS
+    architecture = ModelArchitecture.MULTIMODAL
+    refine_reads_processor = True  # a generator's chat template decides what it serves
 
     def load_processor(self, model_name: str, config: Mapping[str, Any]) -> tuple[Any, Any]:
         """``(tokenizer, AutoProcessor)``; generative heads pad prompts on the left."""
@@ -55,19 +43,17 @@ class MultimodalLoader(HeadLoader):
         )
         tokenizer = getattr(processor, "tokenizer", None)
         hf_config = self.load_config(model_name, config)
-        if tokenizer is not None and choose_head(hf_config, self.heads) is MULTIMODAL_HEADS[0]:
+        if tokenizer is not None and choose_head(hf_config, self.heads) is _GENERATOR:
             # Batched generation continues every prompt from its last token.
             tokenizer.padding_side = "left"
         return tokenizer, processor
 
-    def serves(self, loaded: LoadedModel, head: Head, capability: str) -> bool:
+    def serves(self, checkpoint: Checkpoint, head: Head, capability: str) -> bool:
         """A generative head serves chat and text generation only when it has a chat template
         (LLaVA-style models; BLIP needs an image and has no turns), and visual questions only
         with a chat template or a known question format (``NO_TEMPLATE_VQA_PROMPTS``)."""
-        if head is not MULTIMODAL_HEADS[0] or _processors.chat_template_of(
-            loaded.processor, loaded.tokenizer
-        ):
+        if head is not _GENERATOR or _processors.chat_template_of(checkpoint.processor, checkpoint.tokenizer):
             return head.serves(capability)
         return capability == _CAPTION or (
-            capability == _VQA and loaded.hf_config.model_type in _processors.NO_TEMPLATE_VQA_PROMPTS
+            capability == _VQA and checkpoint.hf_config.model_type in _processors.NO_TEMPLATE_VQA_PROMPTS
         )

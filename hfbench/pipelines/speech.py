@@ -7,30 +7,23 @@ from collections.abc import Mapping
 from typing import Any
 
 from hfbench.core.architecture import ModelArchitecture
-from hfbench.core.capability import Capability
-from hfbench.pipelines.heads import Head, HeadLoader
+from hfbench.pipelines.heads import Head, HeadLoader, heads_of
 from hfbench.pipelines.loader import hub_kwargs
 from hfbench.pipelines.loading import call_transformers
 from hfbench.pipelines.registry import register_loader
 from hfbench.sources.resolve import resolve_model_source
 
-_ASR = Capability.SPEECH_RECOGNITION.value
-
-SPEECH_HEADS: tuple[Head, ...] = (
-    # WhisperForConditionalGeneration, Speech2TextForConditionalGeneration: an audio encoder and a
-    # text decoder that generates the transcript.
-    Head("speech-seq2seq", "MODEL_FOR_SPEECH_SEQ_2_SEQ_MAPPING_NAMES", "AutoModelForSpeechSeq2Seq", (_ASR,)),
-    # Wav2Vec2ForCTC, HubertForCTC: one label per audio frame, decoded greedily. A checkpoint without
-    # a trained CTC layer (e.g. Wav2Vec2ForPreTraining) is refused rather than given a random one.
-    Head("ctc", "MODEL_FOR_CTC_MAPPING_NAMES", "AutoModelForCTC", (_ASR,)),
-)
+SPEECH_HEADS: tuple[Head, ...] = heads_of(ModelArchitecture.SPEECH)
+"""Sequence-to-sequence (Whisper, Speech2Text) and CTC (wav2vec 2.0, HuBERT): the head table's speech set.
+A checkpoint without a trained CTC layer (e.g. ``Wav2Vec2ForPreTraining``) is refused rather than
+given a random one."""
 
 
 @register_loader(ModelArchitecture.SPEECH)
 class SpeechLoader(HeadLoader):
     """Loads speech models with the Auto class of the checkpoint's head (see ``SPEECH_HEADS``)."""
 
-    heads = SPEECH_HEADS
+    architecture = ModelArchitecture.SPEECH
 
     def load_processor(self, model_name: str, config: Mapping[str, Any]) -> tuple[Any, Any]:
         """``(tokenizer, AutoProcessor)``: the processor holds the feature extractor and tokenizer."""

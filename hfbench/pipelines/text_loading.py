@@ -1,9 +1,10 @@
-"""Shared loading for the text architectures: the text head table, tokenizers, batch sizes.
+"""Shared loading for the text architectures: the text heads, tokenizers, batch sizes.
 
-The head of a checkpoint is chosen from ``TEXT_HEADS`` by ``HeadLoader`` (``heads.py``): the
-checkpoint's own head (``config.architectures``) when it serves the capability, else another head
-the checkpoint names, else ``UnsupportedCapabilityError`` saying which head is missing (a randomly
-initialised task head would give meaningless answers). Generative heads serve any text capability
+The head of a checkpoint is chosen from the text head set of the head table (``TEXT_HEADS``,
+``core/data/heads.toml``) by ``HeadLoader`` (``heads.py``): the checkpoint's own head
+(``config.architectures``) when it serves the capability, else another head the checkpoint names,
+else ``UnsupportedCapabilityError`` saying which head is missing (a randomly initialised task head
+would give meaningless answers). Generative heads serve any text capability of their architecture
 by prompting; a sequence classifier serves zero-shot classification only when it is an NLI model.
 """
 
@@ -16,7 +17,16 @@ from typing import Any, ClassVar
 from hfbench.core.architecture import ModelArchitecture
 from hfbench.core.capability import Capability, ModelCapabilities, ModelCapability
 from hfbench.core.errors import UnsupportedCapabilityError
-from hfbench.pipelines.heads import Head, HeadLoader, head_for_class, own_heads
+from hfbench.pipelines.heads import (
+    Checkpoint,
+    Head,
+    HeadLoader,
+    default_head_of,
+    head_for_class,
+    head_named,
+    heads_of,
+    own_heads,
+)
 from hfbench.pipelines.loader import LoadedModel, hub_kwargs
 from hfbench.pipelines.loading import call_transformers
 from hfbench.sources.resolve import resolve_model_source
@@ -25,91 +35,24 @@ logger = logging.getLogger(__name__)
 
 C = Capability
 _EMBED = C.EMBEDDINGS.value  # every text head serves embeddings, through its base model
-_CLASSIFY = (C.TEXT_CLASSIFICATION.value, C.ZERO_SHOT_CLASSIFICATION.value, _EMBED)
-
-CAUSAL_LM = Head(
-    "causal-lm",
-    "MODEL_FOR_CAUSAL_LM_MAPPING_NAMES",
-    "AutoModelForCausalLM",
-    (_EMBED,),
-    prompted=True,
-    suffixes=("ForCausalLM", "LMHeadModel"),
-    description="causal language-model (generation)",
-)
-SEQ2SEQ_LM = Head(
-    "seq2seq-lm",
-    "MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES",
-    "AutoModelForSeq2SeqLM",
-    (_EMBED,),
-    prompted=True,
-    suffixes=("ForSeq2SeqLM", "ForConditionalGeneration"),
-    description="sequence-to-sequence generation",
-)
-MASKED_LM = Head(
-    "masked-lm",
-    "MODEL_FOR_MASKED_LM_MAPPING_NAMES",
-    "AutoModelForMaskedLM",
-    (C.FILL_MASK.value, _EMBED),
-    suffixes=("ForMaskedLM",),
-    description="masked-language-model (fill-mask)",
-)
-SEQUENCE_CLASSIFICATION = Head(
-    "sequence-classification",
-    "MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES",
-    "AutoModelForSequenceClassification",
-    _CLASSIFY,
-    suffixes=("ForSequenceClassification",),
-)
-QUESTION_ANSWERING = Head(
-    "question-answering",
-    "MODEL_FOR_QUESTION_ANSWERING_MAPPING_NAMES",
-    "AutoModelForQuestionAnswering",
-    (C.QUESTION_ANSWERING.value, _EMBED),
-    suffixes=("ForQuestionAnswering",),
-    description="extractive question-answering (start/end span)",
-)
-BASE = Head(
-    "base", "MODEL_MAPPING_NAMES", "AutoModel", (_EMBED,), trained=False, description="task (bare encoder)"
+_TEXT_ARCHITECTURES = (
+    ModelArchitecture.ENCODER_ONLY,
+    ModelArchitecture.DECODER_ONLY,
+    ModelArchitecture.ENCODER_DECODER,
 )
 
-TEXT_HEADS: tuple[Head, ...] = (
-    # Generative heads first: transformers also lists BartForConditionalGeneration as a masked LM.
-    CAUSAL_LM,
-    SEQ2SEQ_LM,
-    MASKED_LM,
-    SEQUENCE_CLASSIFICATION,
-    QUESTION_ANSWERING,
-    Head(
-        "token-classification",
-        "MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES",
-        "AutoModelForTokenClassification",
-        (_EMBED,),
-        suffixes=("ForTokenClassification",),
-    ),
-    Head(
-        "multiple-choice",
-        "MODEL_FOR_MULTIPLE_CHOICE_MAPPING_NAMES",
-        "AutoModelForMultipleChoice",
-        (_EMBED,),
-        suffixes=("ForMultipleChoice",),
-    ),
-    Head(
-        "pretraining",
-        "MODEL_FOR_PRETRAINING_MAPPING_NAMES",
-        "AutoModelForPreTraining",
-        (_EMBED,),
-        suffixes=("ForPreTraining",),
-        description="pre-training",
-    ),
-    BASE,  # BertModel, Qwen2Model ...: embeddings only
-)
+TEXT_HEADS: tuple[Head, ...] = heads_of(ModelArchitecture.ENCODER_ONLY)
+"""The text head set (the three text architectures share it), most specific first."""
+
+CAUSAL_LM = head_named("causal-lm")
+SEQ2SEQ_LM = head_named("seq2seq-lm")
+MASKED_LM = head_named("masked-lm")
+SEQUENCE_CLASSIFICATION = head_named("sequence-classification")
+QUESTION_ANSWERING = head_named("question-answering")
+BASE = head_named("text-base")  # BertModel, Qwen2Model ...: embeddings only
 _BY_KIND = {head.kind: head for head in TEXT_HEADS}
 
-DEFAULT_HEAD: dict[ModelArchitecture, Head] = {
-    ModelArchitecture.ENCODER_ONLY: BASE,
-    ModelArchitecture.DECODER_ONLY: CAUSAL_LM,
-    ModelArchitecture.ENCODER_DECODER: SEQ2SEQ_LM,
-}
+DEFAULT_HEAD: dict[ModelArchitecture, Head] = {arch: default_head_of(arch) for arch in _TEXT_ARCHITECTURES}
 """The head of a checkpoint whose config names no class."""
 
 DEFAULT_BATCH_SIZE: dict[ModelArchitecture, int] = {
@@ -160,13 +103,42 @@ def is_nli_model(hf_config: Any) -> bool:
     return any(str(name).lower().startswith("entail") for name in labels.values())
 
 
+def prompting_architectures(capability: str) -> list[ModelArchitecture]:
+    """The architectures that serve ``capability`` by prompting: their default head generates text
+    and their priors list the capability (decoders and encoder-decoders; never fill-mask)."""
+    return [
+        arch
+        for arch in ModelArchitecture
+        if default_head_of(arch).prompted and capability in ModelCapabilities(arch)
+    ]
+
+
+def _prompting_advice(capability: str) -> str:
+    """``, or use a decoder_only or enc_dec model, ...`` where prompting serves ``capability``."""
+    archs = prompting_architectures(capability)
+    if not archs:
+        return ""
+    return f", or use a {' or '.join(a.value for a in archs)} model, which serves it via general prompting"
+
+
 def missing_head_error(model_name: str, head: str, capability: str, have: str) -> UnsupportedCapabilityError:
-    """The error for a capability whose ``head`` (a kind) the checkpoint lacks, saying what to do instead."""
+    """The error for a capability whose ``head`` (a kind) the checkpoint lacks, saying what to do instead.
+
+    Args:
+        model_name: the model, as the user named it.
+        head: the kind of the head the capability needs (``masked-lm``).
+        capability: the canonical capability asked for.
+        have: the kind of the checkpoint's head (``base``).
+    """
+    needed = _BY_KIND.get(head)
+    have_head = _BY_KIND.get(have)
+    where = f" (a class ending in {needed.suffixes[0]})" if needed is not None and needed.suffixes else ""
+    # A missing task head can be replaced by prompting a generator; a missing generator cannot.
+    instead = "" if needed is not None and needed.prompted else _prompting_advice(capability)
     return UnsupportedCapabilityError(
-        f"{model_name} cannot serve {capability!r}: the checkpoint has no {head} head "
-        f"(its head: {_BY_KIND[have].describe() if have in _BY_KIND else have}). Fine-tune one or pick "
-        "a checkpoint that has it, or use a decoder / encoder-decoder model, which serves it via "
-        "general prompting."
+        f"{model_name} cannot serve {capability!r}: the checkpoint has no {head} head (it has a "
+        f"{have} head{': ' + have_head.describe() if have_head is not None else ''}). Fine-tune "
+        f"one or pick a checkpoint that has it{where}{instead}."
     )
 
 
@@ -175,8 +147,8 @@ def not_nli_error(model_name: str, hf_config: Any) -> UnsupportedCapabilityError
     names = ", ".join(str(v) for v in (getattr(hf_config, "id2label", None) or {}).values())
     return UnsupportedCapabilityError(
         f"{model_name} is a classifier with labels ({names}), not an NLI model: "
-        "zero-shot classification needs an 'entailment' label (an MNLI/XNLI fine-tune), or "
-        "use a decoder model, which serves it via general prompting."
+        "zero-shot classification needs an 'entailment' label (an MNLI/XNLI fine-tune)"
+        f"{_prompting_advice(C.ZERO_SHOT_CLASSIFICATION.value)}."
     )
 
 
@@ -187,13 +159,8 @@ class TextModelLoader(HeadLoader):
     embeddings through its base model, so one load serves both).
     """
 
-    heads = TEXT_HEADS
     architecture: ClassVar[ModelArchitecture]
     padding_side: ClassVar[str] = "right"
-
-    def default_head(self) -> Head:
-        """The architecture's head for a config that names no class."""
-        return DEFAULT_HEAD[self.architecture]
 
     def no_head_error(self, hf_config: Any, capability: str, model_name: str) -> UnsupportedCapabilityError:
         """Name the head the checkpoint lacks for ``capability`` and what to do instead."""
@@ -205,22 +172,22 @@ class TextModelLoader(HeadLoader):
             )
         return missing_head_error(model_name, needed.kind, capability, have[0])
 
-    def serves(self, loaded: LoadedModel, head: Head, capability: str) -> bool:
+    def serves(self, checkpoint: Checkpoint, head: Head, capability: str) -> bool:
         """A sequence classifier serves zero-shot classification only when it is an NLI model."""
         serves = head_serves(self.architecture, head.kind, capability)
         if capability == C.ZERO_SHOT_CLASSIFICATION.value and not head.prompted:
-            return serves and is_nli_model(loaded.hf_config)
+            return serves and is_nli_model(checkpoint.hf_config)
         return serves
 
-    def refine_capabilities(self, loaded: LoadedModel, capabilities: ModelCapabilities) -> None:
-        """Drop what the loaded head cannot serve; mark head-backed capabilities.
+    def refine(self, checkpoint: Checkpoint, capabilities: ModelCapabilities) -> None:
+        """Drop what the checkpoint's head cannot serve; mark head-backed capabilities.
 
         A head-backed capability gets ``requires_finetuning=False`` and ``evidence["head"]`` set
         to the model class (e.g. ``BertForSequenceClassification``); a generative head records
-        whether the tokenizer has a chat template.
+        whether the tokenizer has a chat template (when the tokenizer was read).
         """
-        super().refine_capabilities(loaded, capabilities)
-        head = self.head_of(loaded)
+        super().refine(checkpoint, capabilities)
+        head = self.checkpoint_head(checkpoint)
         if head is None:
             return
         for cap in list(capabilities):
@@ -231,12 +198,12 @@ class TextModelLoader(HeadLoader):
                         confidence=cap.confidence,
                         requires_finetuning=False,
                         parameters=dict(cap.parameters),
-                        evidence={"head": type(loaded.model).__name__},
+                        evidence={"head": checkpoint.model_class or head.kind},
                     )
                 )
-        if head.prompted and C.CHAT.value in capabilities:
+        if head.prompted and C.CHAT.value in capabilities and checkpoint.tokenizer is not None:
             chat = capabilities.get(C.CHAT.value)
-            chat.evidence = {**chat.evidence, "chat_template": has_chat_template(loaded.tokenizer)}
+            chat.evidence = {**chat.evidence, "chat_template": has_chat_template(checkpoint.tokenizer)}
 
     def unservable_error(
         self, loaded: LoadedModel, capability: str, capabilities: ModelCapabilities

@@ -7,43 +7,23 @@ from collections.abc import Mapping
 from typing import Any
 
 from hfbench.core.architecture import ModelArchitecture
-from hfbench.core.capability import Capability
-from hfbench.pipelines.heads import Head, HeadLoader
+from hfbench.pipelines.heads import Head, HeadLoader, head_named, heads_of
 from hfbench.pipelines.loader import hub_kwargs
 from hfbench.pipelines.loading import call_transformers
 from hfbench.pipelines.registry import register_loader
 from hfbench.sources.resolve import resolve_model_source
 
-_ZERO_SHOT = Capability.ZERO_SHOT_IMAGE_CLASSIFICATION.value
-_CLASSIFY = Capability.IMAGE_CLASSIFICATION.value
-_EMBED = Capability.IMAGE_EMBEDDINGS.value
+VISION_HEADS: tuple[Head, ...] = heads_of(ModelArchitecture.VISION_ENCODER)
+"""Dual encoders (CLIP, SigLIP), image classifiers, bare backbones: the head table's vision set."""
 
-VISION_HEADS: tuple[Head, ...] = (
-    # CLIP, SigLIP ...: an image tower and a text tower in one shared space.
-    Head(
-        "zero-shot-image-classification",
-        "MODEL_FOR_ZERO_SHOT_IMAGE_CLASSIFICATION_MAPPING_NAMES",
-        "AutoModelForZeroShotImageClassification",
-        (_ZERO_SHOT, _EMBED),
-        trained=False,  # the whole checkpoint; nothing is added on top
-    ),
-    # ViTForImageClassification, ConvNextForImageClassification ...: a trained label head.
-    Head(
-        "image-classification",
-        "MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING_NAMES",
-        "AutoModelForImageClassification",
-        (_CLASSIFY, _EMBED),
-    ),
-    # ViTModel, Dinov2Model, CLIPVisionModel ...: a bare backbone, for embeddings only.
-    Head("base", "MODEL_MAPPING_NAMES", "AutoModel", (_EMBED,), trained=False),
-)
+_DUAL_ENCODER = head_named("zero-shot-image-classification")
 
 
 @register_loader(ModelArchitecture.VISION_ENCODER)
 class VisionEncoderLoader(HeadLoader):
     """Loads vision encoders with the Auto class of the checkpoint's head (see ``VISION_HEADS``)."""
 
-    heads = VISION_HEADS
+    architecture = ModelArchitecture.VISION_ENCODER
 
     def load_processor(self, model_name: str, config: Mapping[str, Any]) -> tuple[Any, Any]:
         """``(tokenizer, AutoProcessor)`` for dual encoders, ``(None, AutoImageProcessor)`` otherwise.
@@ -55,7 +35,7 @@ class VisionEncoderLoader(HeadLoader):
         source = resolve_model_source(model_name)
         kwargs = hub_kwargs(config)
         hf_config = self.load_config(model_name, config)
-        if VISION_HEADS[0].class_names(hf_config.model_type):
+        if _DUAL_ENCODER.class_names(hf_config.model_type):
             processor = call_transformers(
                 "processor", model_name, lambda: AutoProcessor.from_pretrained(source, **kwargs)
             )

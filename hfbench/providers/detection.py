@@ -16,6 +16,9 @@ from hfbench.core.capability import Capability, primary_capability
 from hfbench.pipelines.languages import find_language
 
 _SUMMARIZE = re.compile(r"^\s*(please\s+)?(summari[sz]e|write a summary|give me a summary|tl;?dr)\b", re.I)
+# A request for a summary in the first or last line ("Can you give me a summary of this?"), or the
+# "TL;DR:" cue after a text: summarization wherever the text itself is.
+_SUMMARY_REQUEST = re.compile(r"(\bsummari[sz]e\b|\ba summary\b|\btl;?\s?dr\b)", re.I)
 _TRANSLATE = re.compile(
     r"^\s*(please\s+)?translate\b(?:.*?\bfrom\s+(?P<src>[a-z]+))?.*?\b(?:to|into)\s+(?P<tgt>[a-z]+)",
     re.I | re.S,
@@ -62,7 +65,7 @@ def detect_capability(
         return CapabilityDetection(Capability.ZERO_SHOT_CLASSIFICATION.value, "candidate labels were given")
     if kwargs.get("context"):
         return CapabilityDetection(Capability.QUESTION_ANSWERING.value, "a context passage was given")
-    if _SUMMARIZE.search(prompt):
+    if _SUMMARIZE.search(prompt) or _asks_for_summary(prompt):
         return CapabilityDetection(Capability.SUMMARIZATION.value, "the prompt asks for a summary")
     match = _TRANSLATE.search(prompt)
     if match:
@@ -82,6 +85,12 @@ def detect_capability(
             Capability.CHAT.value, "no other evidence; the tokenizer has a chat template"
         )
     return CapabilityDetection(primary, f"no other evidence; the {architecture.value} primary capability")
+
+
+def _asks_for_summary(prompt: str) -> bool:
+    """A summary request in the prompt's first or last line (instructions stand there)."""
+    lines = [line.strip() for line in prompt.strip().splitlines() if line.strip()]
+    return bool(lines) and any(_SUMMARY_REQUEST.search(line) for line in {lines[0], lines[-1]})
 
 
 def _image_capability(

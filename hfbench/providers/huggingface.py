@@ -30,6 +30,7 @@ from hfbench.providers.interface import AbstractLLMInterface, GenerationResponse
 from hfbench.providers.model_cache import ModelCache, default_model_cache
 from hfbench.providers.request import GenerationRequest
 from hfbench.sources import detect_architecture
+from hfbench.sources.tokenizer_files import TokenizerFacts, tokenizer_facts
 
 logger = logging.getLogger(__name__)
 
@@ -244,17 +245,26 @@ class HuggingFaceProvider(AbstractLLMInterface):
             return CapabilityDetection(request.capability, "asked for explicitly")
         if request.messages:
             return CapabilityDetection(Capability.CHAT.value, "a conversation (messages) was given")
-        tokenizer = None
-        if self._pipeline is not None and self._pipeline.is_loaded:
-            tokenizer = self._pipeline.loaded.tokenizer or self._pipeline.loaded.processor
+        facts = self._tokenizer_facts()
         return detect_capability(
             request.prompt,
             architecture=self.architecture,
             media_kinds=request.media_kinds,
             kwargs={"context": request.context, **request.params},
-            has_chat_template=bool(getattr(tokenizer, "chat_template", None)),
-            mask_token=getattr(tokenizer, "mask_token", None),
+            has_chat_template=facts.chat_template,
+            mask_token=facts.mask_token,
         )
+
+    def _tokenizer_facts(self) -> TokenizerFacts:
+        """Chat template and mask token: from the loaded tokenizer, else from its files (so
+        detection answers the same before and after loading)."""
+        if self._pipeline is not None and self._pipeline.is_loaded:
+            tokenizer = self._pipeline.loaded.tokenizer or self._pipeline.loaded.processor
+            return TokenizerFacts(
+                chat_template=bool(getattr(tokenizer, "chat_template", None)),
+                mask_token=getattr(tokenizer, "mask_token", None),
+            )
+        return tokenizer_facts(self.model_name, revision=self.model_config.load_config().get("revision"))
 
     def _recommended_for(self, capability: str) -> str:
         """`` A model that serves it at the <tier> tier: <name>.`` (empty when none is found)."""

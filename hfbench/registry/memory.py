@@ -35,6 +35,7 @@ from typing import Any
 
 from hfbench.core.dtypes import DType
 from hfbench.core.errors import RecommendationError
+from hfbench.core.heads import default_head
 from hfbench.registry.tiers import OVERHEAD_FRACTION, bytes_per_param, registry_dtype, weights_memory_gb
 
 GIB = 1024**3
@@ -332,18 +333,11 @@ def _tied_weights_size(model: Any, dtype: DType) -> tuple[int, float]:
     return params, compute_module_sizes(model, dtype=getattr(torch, torch_name))[""] * scale
 
 
-_AUTO_CLASS_BY_ARCHITECTURE = {
-    "decoder_only": "AutoModelForCausalLM",
-    "enc_dec": "AutoModelForSeq2SeqLM",
-    "speech": "AutoModelForSpeechSeq2Seq",
-    "multimodal": "AutoModelForImageTextToText",
-}
-
-
 def _empty_model(config: Any, architecture: str, transformers: Any, init_empty_weights: Any) -> Any:
-    """Build the config's model (its named class, else the architecture's auto class) on ``meta``."""
+    """Build the config's model (its named class, else the Auto class of the architecture's default
+    head in the head table) on ``meta``."""
     named = [getattr(transformers, str(n), None) for n in getattr(config, "architectures", None) or []]
-    auto = getattr(transformers, _AUTO_CLASS_BY_ARCHITECTURE.get(architecture, "AutoModel"))
+    auto = getattr(transformers, default_head(architecture).auto_class)
     builders: list[Callable[[], Any]] = [partial(cls, config) for cls in named if cls is not None]
     builders += [partial(auto.from_config, config), partial(transformers.AutoModel.from_config, config)]
     errors = []

@@ -26,6 +26,7 @@ from typing import Any
 
 from hfbench.core.architecture import ModelArchitecture
 from hfbench.core.errors import ModelNotFoundError, did_you_mean
+from hfbench.core.heads import auto_class_for
 from hfbench.sources.cache import build_folder_atomically, cache_dir
 from hfbench.testing import tokenizers as toks
 
@@ -66,10 +67,15 @@ class TinyModelSpec:
     kind: str
     architecture: ModelArchitecture
     model_class: str
-    auto_model_class: str
     preprocessor_class: str
     description: str
     builder: Builder
+
+    @property
+    def auto_model_class(self) -> str:
+        """The ``transformers`` Auto class that loads it: its model class's row of the head table
+        (by class-name ending among the architecture's heads), else the architecture's default."""
+        return auto_class_for(self.architecture.value, self.model_class)
 
     def manifest(self) -> dict[str, Any]:
         """The content of the folder's ``hfbench_zoo.json``."""
@@ -673,7 +679,6 @@ TINY_MODEL_SPECS: dict[str, TinyModelSpec] = {
             "llama",
             _A.DECODER_ONLY,
             "LlamaForCausalLM",
-            "AutoModelForCausalLM",
             "AutoTokenizer",
             "Llama decoder; Metaspace BPE tokenizer with byte fallback, pad and a ChatML template.",
             _build_llama,
@@ -682,7 +687,6 @@ TINY_MODEL_SPECS: dict[str, TinyModelSpec] = {
             "gpt2",
             _A.DECODER_ONLY,
             "GPT2LMHeadModel",
-            "AutoModelForCausalLM",
             "AutoTokenizer",
             "GPT-2 decoder; byte-level BPE tokenizer, no pad token, no chat template.",
             _build_gpt2,
@@ -691,7 +695,6 @@ TINY_MODEL_SPECS: dict[str, TinyModelSpec] = {
             "bert",
             _A.ENCODER_ONLY,
             "BertForMaskedLM",
-            "AutoModelForMaskedLM",
             "AutoTokenizer",
             "BERT masked LM (AutoModel gives the bare encoder, for embeddings); WordPiece.",
             _build_bert,
@@ -700,7 +703,6 @@ TINY_MODEL_SPECS: dict[str, TinyModelSpec] = {
             "bert-classifier",
             _A.ENCODER_ONLY,
             "BertForSequenceClassification",
-            "AutoModelForSequenceClassification",
             "AutoTokenizer",
             "BERT sentiment classifier: NEGATIVE / POSITIVE.",
             _build_bert_classifier,
@@ -709,7 +711,6 @@ TINY_MODEL_SPECS: dict[str, TinyModelSpec] = {
             "bert-nli",
             _A.ENCODER_ONLY,
             "BertForSequenceClassification",
-            "AutoModelForSequenceClassification",
             "AutoTokenizer",
             "BERT NLI classifier: contradiction / neutral / entailment (zero-shot classification).",
             _build_bert_nli,
@@ -718,7 +719,6 @@ TINY_MODEL_SPECS: dict[str, TinyModelSpec] = {
             "bert-qa",
             _A.ENCODER_ONLY,
             "BertForQuestionAnswering",
-            "AutoModelForQuestionAnswering",
             "AutoTokenizer",
             "BERT extractive question answering (start/end logits).",
             _build_bert_qa,
@@ -727,7 +727,6 @@ TINY_MODEL_SPECS: dict[str, TinyModelSpec] = {
             "t5",
             _A.ENCODER_DECODER,
             "T5ForConditionalGeneration",
-            "AutoModelForSeq2SeqLM",
             "AutoTokenizer",
             "T5 encoder-decoder; Unigram tokenizer with 100 sentinels; decoder starts with <pad>.",
             _build_t5,
@@ -736,7 +735,6 @@ TINY_MODEL_SPECS: dict[str, TinyModelSpec] = {
             "bart",
             _A.ENCODER_DECODER,
             "BartForConditionalGeneration",
-            "AutoModelForSeq2SeqLM",
             "AutoTokenizer",
             "BART encoder-decoder; byte-level BPE tokenizer.",
             _build_bart,
@@ -745,7 +743,6 @@ TINY_MODEL_SPECS: dict[str, TinyModelSpec] = {
             "vit",
             _A.VISION_ENCODER,
             "ViTForImageClassification",
-            "AutoModelForImageClassification",
             "AutoImageProcessor",
             "ViT image classifier on 32x32 images (patch 8) with the CIFAR-10 labels.",
             _build_vit,
@@ -754,7 +751,6 @@ TINY_MODEL_SPECS: dict[str, TinyModelSpec] = {
             "clip",
             _A.VISION_ENCODER,
             "CLIPModel",
-            "AutoModel",
             "AutoProcessor",
             "CLIP text + vision towers (zero-shot image classification, embeddings).",
             _build_clip,
@@ -763,7 +759,6 @@ TINY_MODEL_SPECS: dict[str, TinyModelSpec] = {
             "siglip",
             _A.VISION_ENCODER,
             "SiglipModel",
-            "AutoModel",
             "AutoProcessor",
             "SigLIP text + vision towers (sigmoid zero-shot image classification, embeddings).",
             _build_siglip,
@@ -772,7 +767,6 @@ TINY_MODEL_SPECS: dict[str, TinyModelSpec] = {
             "vit-backbone",
             _A.VISION_ENCODER,
             "ViTModel",
-            "AutoModel",
             "AutoImageProcessor",
             "Bare ViT encoder (no head; pooled image embeddings) on 32x32 images.",
             _build_vit_backbone,
@@ -781,7 +775,6 @@ TINY_MODEL_SPECS: dict[str, TinyModelSpec] = {
             "dinov2",
             _A.VISION_ENCODER,
             "Dinov2Model",
-            "AutoModel",
             "AutoImageProcessor",
             "Bare DINOv2 backbone (image embeddings); BiT image processor with a center crop.",
             _build_dinov2,
@@ -790,7 +783,6 @@ TINY_MODEL_SPECS: dict[str, TinyModelSpec] = {
             "blip",
             _A.MULTIMODAL,
             "BlipForConditionalGeneration",
-            "AutoModelForImageTextToText",
             "AutoProcessor",
             "BLIP image captioning (ViT encoder + BERT-style decoder).",
             _build_blip,
@@ -799,7 +791,6 @@ TINY_MODEL_SPECS: dict[str, TinyModelSpec] = {
             "blip-vqa",
             _A.MULTIMODAL,
             "BlipForQuestionAnswering",
-            "AutoModelForVisualQuestionAnswering",
             "AutoProcessor",
             "BLIP generative visual question answering (the blip kind's config and processor).",
             _build_blip_vqa,
@@ -808,7 +799,6 @@ TINY_MODEL_SPECS: dict[str, TinyModelSpec] = {
             "vilt",
             _A.MULTIMODAL,
             "ViltForQuestionAnswering",
-            "AutoModelForVisualQuestionAnswering",
             "AutoProcessor",
             "ViLT VQA classifier over a fixed answer set: yes / no / two / red.",
             _build_vilt,
@@ -817,7 +807,6 @@ TINY_MODEL_SPECS: dict[str, TinyModelSpec] = {
             "llava",
             _A.MULTIMODAL,
             "LlavaForConditionalGeneration",
-            "AutoModelForImageTextToText",
             "AutoProcessor",
             "LLaVA: tiny CLIP vision tower + tiny Llama, <image> token and a chat template.",
             _build_llava,
@@ -826,7 +815,6 @@ TINY_MODEL_SPECS: dict[str, TinyModelSpec] = {
             "whisper",
             _A.SPEECH,
             "WhisperForConditionalGeneration",
-            "AutoModelForSpeechSeq2Seq",
             "AutoProcessor",
             "Whisper speech-to-text (80 mel bins, 16 kHz, 30 s window), multilingual tokens.",
             _build_whisper,
@@ -835,7 +823,6 @@ TINY_MODEL_SPECS: dict[str, TinyModelSpec] = {
             "whisper-3s",
             _A.SPEECH,
             "WhisperForConditionalGeneration",
-            "AutoModelForSpeechSeq2Seq",
             "AutoProcessor",
             "The whisper kind with a 3 s input window (ten times less to compute).",
             _build_whisper_short,
@@ -844,7 +831,6 @@ TINY_MODEL_SPECS: dict[str, TinyModelSpec] = {
             "wav2vec2",
             _A.SPEECH,
             "Wav2Vec2ForCTC",
-            "AutoModelForCTC",
             "AutoProcessor",
             "wav2vec 2.0 CTC speech recognition with a character vocabulary (16 kHz).",
             _build_wav2vec2,
@@ -853,7 +839,6 @@ TINY_MODEL_SPECS: dict[str, TinyModelSpec] = {
             "hubert",
             _A.SPEECH,
             "HubertForCTC",
-            "AutoModelForCTC",
             "AutoProcessor",
             "HuBERT CTC speech recognition with the wav2vec2 kind's sizes and processor.",
             _build_hubert,

@@ -91,8 +91,13 @@ def test_can_handle_rejects_typos_instead_of_answering_false() -> None:
 
 def test_get_config_returns_real_defaults_with_inheritance() -> None:
     caps = ModelCapabilities(A.ENCODER_DECODER)
-    assert caps.get_config("summarization") == {"min_length": 10, "max_length": 128, "temperature": 0.0}
-    assert caps.get_config("translate")["tgt_lang"] == "fr"
+    assert caps.get_config("summarization") == {
+        "min_length": 10,
+        "max_length": 128,
+        "temperature": 0.0,
+        "no_repeat_ngram_size": 3,
+    }
+    assert "tgt_lang" not in caps.get_config("translate")  # a translation names its target
     assert capability_lineage("chat") == ["text-generation", "chat"]
 
 

@@ -254,11 +254,14 @@ def test_label_likelihood_is_the_probability_of_the_label_tokens(
         assert abs(score - expected) < 1e-4
 
 
-def test_multi_label_prompted_zero_shot_generates_and_parses(gpt2: DecoderOnlyPipeline) -> None:
-    (result,) = gpt2.process(["a text"], "zero-shot", labels=["a", "b"], multi_label=True, **GREEDY)
+def test_multi_label_prompted_zero_shot_scores_every_label(gpt2: DecoderOnlyPipeline) -> None:
+    (result,) = gpt2.process(["a text"], "zero-shot", labels=["a", "b", "c"], multi_label=True, **GREEDY)
     assert isinstance(result, ClassificationResult)
-    assert isinstance(result.extra["answer"], str) and result.output_tokens > 0
-    assert all(s.label in {"a", "b"} for s in result.labels)
+    assert sorted(s.label for s in result.labels) == ["a", "b", "c"]
+    assert all(0.0 <= s.score <= 1.0 for s in result.labels)
+    assert result.extra["method"] == "likelihood per label (yes/no)"
+    assert set(result.extra["applies"]) <= {"a", "b", "c"}
+    assert result.input_tokens > 0 and result.output_tokens == 0
 
 
 def test_prompt_template_overrides_the_instruction(gpt2: DecoderOnlyPipeline) -> None:

@@ -141,3 +141,43 @@ def test_gemma_base_model_continues_a_prompt(real_pipeline: Callable[[str], Base
     assert result.input_tokens == len(pipe.loaded.tokenizer("The capital of France is")["input_ids"])
     assert 0 < result.output_tokens <= 8
     assert result.text.strip()
+
+
+def test_gemma_base_model_summary_stops_at_the_answer(real_pipeline: Callable[[str], BasePipeline]) -> None:
+    """A base model prompted to summarise stops where it would start the next example."""
+    pipe = real_pipeline("gemma-3-270m")
+    (result,) = pipe.process([PARAGRAPH], "summarization", max_length=80, **GREEDY)
+    assert isinstance(result, TextResult)
+    report("gemma summary", result.text)
+    assert result.text and "Summarize the following" not in result.text and "Text:" not in result.text
+    assert result.extra["finish_reason"] in ("stop", "eos") or result.output_tokens < 80
+    assert not result.text.lower().startswith("summary:")  # the cue is not part of the answer
+
+
+def test_gemma_base_model_translation_stops_at_the_answer(
+    real_pipeline: Callable[[str], BasePipeline],
+) -> None:
+    pipe = real_pipeline("gemma-3-270m")
+    (result,) = pipe.process(
+        ["Good morning, my friend."], "translation", tgt_lang="fr", max_length=60, **GREEDY
+    )
+    report("gemma translation", result.text)
+    assert "English:" not in result.text and "Translate the following" not in result.text
+
+
+def test_smollm2_does_not_loop_on_one_line(real_pipeline: Callable[[str], BasePipeline]) -> None:
+    """The chat defaults (repetition_penalty 1.1) keep a small model from repeating one line."""
+    pipe = real_pipeline("smollm2-135m-instruct")
+    (result,) = pipe.process(
+        ["Tell me about your ship and the sea."],
+        "chat",
+        system_prompt="You are a pirate. Always answer like a pirate.",
+        max_tokens=160,
+        **GREEDY,
+    )
+    lines = [line.strip() for line in str(result.text).splitlines() if line.strip()]
+    report("pirate", result.text[:300])
+    assert lines and max(lines.count(line) for line in lines) <= 2
+    words = str(result.text).split()
+    eight_grams = [" ".join(words[i : i + 8]) for i in range(len(words) - 7)]
+    assert all(eight_grams.count(g) <= 2 for g in eight_grams)

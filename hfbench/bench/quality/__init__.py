@@ -35,7 +35,7 @@ from hfbench.bench.quality.metrics import Metric, get_metric, metric_names, regi
 from hfbench.bench.quality.plans import QualityPlan, quality_plan, quality_plans, run_planned_quality
 from hfbench.bench.quality.result import ItemRecord, MetricValue, QualityResult
 from hfbench.bench.quality.runner import compare_results, run_quality, score_predictions
-from hfbench.bench.quality.tasks import QualityTask, register_task, task_for
+from hfbench.bench.quality.tasks import QualityTask, TaskCall, register_task, task_for
 
 __all__ = [
     "CI_METHOD",
@@ -52,6 +52,7 @@ __all__ = [
     "QualityResult",
     "QualityTask",
     "SourceData",
+    "TaskCall",
     "bootstrap_ci",
     "build_eval_set",
     "compare_results",

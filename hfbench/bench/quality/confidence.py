@@ -14,13 +14,13 @@ lower-is-better ones (their worst is above their best). The defaults:
 metric             worst  best    so that
 =================  =====  ======  ==============================================================
 accuracy, macro-f1 0      1       the value as it is
-rouge-l            0      0.5     ROUGE-L 0.5 (about what two human XSum summaries share) is full
+rouge-l            0      0.5     ROUGE-L 0.5 is full (the best published XSum systems: ~0.4)
 squad-*            0      100     the value / 100
 chrf               0      70      chrF 70 (a strong system on formal text) is full
 bleu               0      50      BLEU 50 is full
 spearman           0      1       max(rho, 0): an inverse ranking earns nothing
 wer                1      0       1 - min(WER, 1)
-perplexity         1000   1 (log) 1 - ln(PPL) / ln(1000): PPL 1000 (about a unigram model) is 0
+perplexity         1000   1 (log) 1 - ln(PPL) / ln(1000): PPL 1000 (roughly a unigram model) is 0
 =================  =====  ======  ==============================================================
 """
 

@@ -17,7 +17,7 @@ Example:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -223,17 +223,3 @@ def build_eval_set(name: str, n: int | None = None, seed: int = 0, *, rebuild: b
     eval_set = make_eval_set(builder, builder.load(), n, seed)
     eval_set.write_jsonl(path)
     return eval_set
-
-
-def load_items(name: str, ids: Sequence[str]) -> list[EvalItem]:
-    """Items of eval set ``name`` by id, read from the source (for re-scoring stored records).
-
-    Raises:
-        ConfigError: an unknown name.
-        BenchmarkError: an id the source does not have.
-    """
-    by_id = {item.id: item for item in eval_set_builder(name).load().items}
-    missing = [i for i in ids if i not in by_id]
-    if missing:
-        raise BenchmarkError(f"The eval set {name!r} has no items with ids {missing[:5]}.")
-    return [by_id[i] for i in ids]

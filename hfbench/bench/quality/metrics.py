@@ -279,7 +279,9 @@ class Spearman(Metric):
             return 0.0
         with warnings.catch_warnings():  # constant input: rho is undefined, reported as 0 below
             warnings.simplefilter("ignore")
-            rho = float(spearmanr(np.asarray(predictions, dtype=float), np.asarray(references, dtype=float))[0])
+            rho = float(
+                spearmanr(np.asarray(predictions, dtype=float), np.asarray(references, dtype=float))[0]
+            )
         return 0.0 if math.isnan(rho) else rho
 
 

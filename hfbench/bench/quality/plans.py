@@ -24,7 +24,7 @@ from hfbench.bench.quality.datasets import build_eval_set, eval_set_builders
 from hfbench.bench.quality.items import EvalSet
 from hfbench.bench.quality.metrics import metric_names
 from hfbench.bench.quality.result import QualityResult
-from hfbench.bench.quality.tasks import task_capabilities, task_for
+from hfbench.bench.quality.tasks import capability_name, task_capabilities, task_for
 from hfbench.core.errors import ConfigError, did_you_mean
 from hfbench.core.validation import Field, Problem, at_least, check_table, join_path
 
@@ -201,14 +201,8 @@ def quality_plan(capability: str, path: str | os.PathLike[str] | None = None) ->
     Raises:
         ConfigError: no plan for it (with a did-you-mean).
     """
-    from hfbench.core.capability import canonical_capability
-    from hfbench.core.errors import UnsupportedCapabilityError
-
     plans = quality_plans(path)
-    try:
-        name = canonical_capability(capability)
-    except UnsupportedCapabilityError:
-        name = capability
+    name = capability_name(capability)
     if name not in plans:
         raise ConfigError(
             f"no quality plan for {capability!r}; planned: {', '.join(sorted(plans))}."

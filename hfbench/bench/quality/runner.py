@@ -22,7 +22,7 @@ from hfbench.bench.quality.confidence import confidence_from_metric
 from hfbench.bench.quality.items import EvalSet
 from hfbench.bench.quality.metrics import Metric, get_metric
 from hfbench.bench.quality.result import ItemRecord, MetricValue, QualityResult
-from hfbench.bench.quality.tasks import Progress, task_for
+from hfbench.bench.quality.tasks import Progress, TaskCall, task_for
 from hfbench.core.errors import BenchmarkError
 
 
@@ -93,9 +93,7 @@ def run_quality(
     task_options = dict(options or {})
 
     start = time.perf_counter()
-    predictions = task.predict(
-        pipeline, cap, eval_set.items, eval_set, call_overrides, task_options, progress
-    )
+    predictions = task.predict(TaskCall(pipeline, cap, eval_set, call_overrides, task_options, progress))
     references = [item.reference for item in eval_set.items]
     scored = score_predictions(primary, predictions, references, n_resamples=n_resamples, seed=seed)
     others = {

@@ -15,6 +15,7 @@ import base64
 import io
 import json
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 from hfbench.bench.quality.fetch import evaldata_dir
@@ -24,6 +25,27 @@ from hfbench.core.validation import Field, greater_than
 
 Progress = Callable[[int], None]
 """Called with the number of items finished so far."""
+
+
+@dataclass(frozen=True)
+class TaskCall:
+    """One run of a task: what runs, on which items, with which config.
+
+    Attributes:
+        pipeline: the loaded pipeline.
+        capability: the canonical capability.
+        eval_set: the items (``eval_set.items``).
+        overrides: per-call config for every item.
+        options: task options.
+        progress: called with the number of items done.
+    """
+
+    pipeline: Any
+    capability: str
+    eval_set: EvalSet
+    overrides: Mapping[str, Any]
+    options: Mapping[str, Any]
+    progress: Progress | None = None
 
 
 def first_words(text: str, max_words: int | None) -> str:
@@ -79,21 +101,13 @@ class QualityTask:
         """What is scored of one result (default: its text, stripped)."""
         return str(getattr(result, "text", "")).strip()
 
-    def predict(
-        self,
-        pipeline: Any,
-        capability: str,
-        items: Sequence[EvalItem],
-        eval_set: EvalSet,
-        overrides: Mapping[str, Any],
-        options: Mapping[str, Any],
-        progress: Progress | None = None,
-    ) -> list[Any]:
+    def predict(self, call: TaskCall) -> list[Any]:
         """Run the pipeline on every item and return one prediction per item, in item order.
 
         Consecutive items with the same ``item_overrides`` share a ``process`` call of at most
         ``chunk_size`` items.
         """
+        items = call.eval_set.items
         predictions: list[Any] = []
         start = 0
         while start < len(items):
@@ -106,15 +120,15 @@ class QualityTask:
             ):
                 stop += 1
             chunk = items[start:stop]
-            results = pipeline.process(
-                [self.to_input(item, options) for item in chunk],
-                capability,
-                **{**overrides, **self.item_overrides(chunk[0])},
+            results = call.pipeline.process(
+                [self.to_input(item, call.options) for item in chunk],
+                call.capability,
+                **{**call.overrides, **self.item_overrides(chunk[0])},
             )
-            predictions.extend(self.to_prediction(result, eval_set) for result in results)
+            predictions.extend(self.to_prediction(result, call.eval_set) for result in results)
             start = stop
-            if progress is not None:
-                progress(len(predictions))
+            if call.progress is not None:
+                call.progress(len(predictions))
         return predictions
 
 
@@ -142,19 +156,25 @@ def task_capabilities() -> list[str]:
     return sorted(_TASKS)
 
 
+def capability_name(capability: str) -> str:
+    """The canonical name of a capability, or the name as given when hfbench does not know it
+    (so that the caller's error can say what was asked for)."""
+    from hfbench.core.capability import canonical_capability
+    from hfbench.core.errors import UnsupportedCapabilityError
+
+    try:
+        return canonical_capability(capability)
+    except UnsupportedCapabilityError:
+        return capability
+
+
 def task_for(capability: str) -> QualityTask:
     """The quality task for a capability.
 
     Raises:
         ConfigError: no task measures that capability (with a did-you-mean).
     """
-    from hfbench.core.capability import canonical_capability
-    from hfbench.core.errors import UnsupportedCapabilityError
-
-    try:
-        name = canonical_capability(capability)
-    except UnsupportedCapabilityError:
-        name = capability
+    name = capability_name(capability)
     if name not in _TASKS:
         raise ConfigError(
             f"no quality task for capability {capability!r}; hfbench measures the quality of: "
@@ -217,12 +237,14 @@ class QuestionAnsweringTask(QualityTask):
 
 @register_task("chat")
 class ChatTask(QualityTask):
-    """Exact-answer chat: the question as the user's turn; the answer's first line is scored."""
+    """Exact-answer chat: the question as the user's turn after the item's ``history`` (few-shot
+    example turns, when it has them); the answer's first line is scored."""
 
     def to_input(self, item: EvalItem, options: Mapping[str, Any]) -> Any:
         from hfbench.pipelines.media import MediaInput
 
-        return MediaInput.text(str(item.inputs["question"]))
+        history = [(str(role), str(text)) for role, text in item.inputs.get("history", [])]
+        return MediaInput.text(str(item.inputs["question"]), history=history)
 
     def to_prediction(self, result: Any, eval_set: EvalSet) -> Any:
         lines = [line.strip() for line in str(getattr(result, "text", "")).splitlines() if line.strip()]
@@ -313,33 +335,27 @@ class SimilarityTask(QualityTask):
 
     chunk_size = 16
 
-    def predict(
-        self,
-        pipeline: Any,
-        capability: str,
-        items: Sequence[EvalItem],
-        eval_set: EvalSet,
-        overrides: Mapping[str, Any],
-        options: Mapping[str, Any],
-        progress: Progress | None = None,
-    ) -> list[Any]:
+    def predict(self, call: TaskCall) -> list[Any]:
         import numpy as np
 
         from hfbench.pipelines.media import MediaInput
 
+        items = call.eval_set.items
         texts = list(dict.fromkeys(str(i.inputs[k]) for i in items for k in ("text_a", "text_b")))
         vectors: dict[str, np.ndarray] = {}
         for start in range(0, len(texts), self.chunk_size):
             chunk = texts[start : start + self.chunk_size]
-            results = pipeline.process([MediaInput.text(t) for t in chunk], capability, **overrides)
+            results = call.pipeline.process(
+                [MediaInput.text(t) for t in chunk], call.capability, **call.overrides
+            )
             for text, result in zip(chunk, results, strict=True):
                 vector = np.asarray(result.vector, dtype=np.float64).ravel()
                 vectors[text] = vector / (np.linalg.norm(vector) or 1.0)
         similarities = [
             float(np.dot(vectors[str(i.inputs["text_a"])], vectors[str(i.inputs["text_b"])])) for i in items
         ]
-        if progress is not None:
-            progress(len(items))
+        if call.progress is not None:
+            call.progress(len(items))
         return similarities
 
 
@@ -354,24 +370,14 @@ class PerplexityTask(QualityTask):
         "max_tokens": Field((int,), "Score at most this many tokens per passage.", check=greater_than(1))
     }
 
-    def predict(
-        self,
-        pipeline: Any,
-        capability: str,
-        items: Sequence[EvalItem],
-        eval_set: EvalSet,
-        overrides: Mapping[str, Any],
-        options: Mapping[str, Any],
-        progress: Progress | None = None,
-    ) -> list[Any]:
+    def predict(self, call: TaskCall) -> list[Any]:
         from hfbench.bench.quality.likelihood import passage_nll
 
+        max_tokens = call.options.get("max_tokens", 128)
         predictions: list[Any] = []
-        for item in items:
-            nll, tokens = passage_nll(
-                pipeline.loaded, str(item.inputs["text"]), max_tokens=options.get("max_tokens", 128)
-            )
+        for item in call.eval_set.items:
+            nll, tokens = passage_nll(call.pipeline.loaded, str(item.inputs["text"]), max_tokens=max_tokens)
             predictions.append({"nll": nll, "tokens": tokens})
-            if progress is not None:
-                progress(len(predictions))
+            if call.progress is not None:
+                call.progress(len(predictions))
         return predictions

@@ -15,19 +15,20 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
-from hfbench.core.capability import Capability, capability_specs
+from hfbench.core.capability import Capability, capability_specs, is_classification, is_length_keyed
 from hfbench.core.errors import ConfigError
 from hfbench.pipelines.batching import run_batched
 from hfbench.pipelines.languages import language_names
 from hfbench.pipelines.loader import LoadedModel
 from hfbench.pipelines.media import MediaInput
 from hfbench.pipelines.processor import CapabilityProcessor
-from hfbench.pipelines.processors.prompts import PromptTemplate, check_template, prompt_for
+from hfbench.pipelines.processors.prompts import PromptTemplate, check_template, format_template, prompt_for
 from hfbench.pipelines.processors.text_generation import (
     Generated,
     GenerativeProcessor,
     RenderedPrompt,
     chat_prompt,
+    stop_list,
 )
 from hfbench.pipelines.registry import register_processor
 from hfbench.pipelines.results import ClassificationResult, LabelScore, ProcessResult, TextResult
@@ -43,11 +44,10 @@ from hfbench.pipelines.text_loading import (
 logger = logging.getLogger(__name__)
 
 C = Capability
-CLASSIFICATION_CAPABILITIES = frozenset({C.TEXT_CLASSIFICATION.value, C.ZERO_SHOT_CLASSIFICATION.value})
-# Capabilities whose output length is set by ``min_length``/``max_length`` (their defaults).
-_LENGTH_KEYED = frozenset({C.SUMMARIZATION.value, C.TRANSLATION.value})
 # Inputs with no content, whose label probabilities measure a model's bias (calibration).
 CONTENT_FREE_INPUTS = ("N/A", "")
+# The yes/no question of multi-label classification, for templates that give none.
+PER_LABEL_INSTRUCTION = 'Does the label "{label}" apply to the text? Reply with yes or no.\n\nText: {text}'
 
 
 def _normalise(text: str) -> str:
@@ -116,7 +116,7 @@ class GeneralProcessor(GenerativeProcessor):
     def __init__(self, loaded: LoadedModel, capability: str | None = None) -> None:
         super().__init__(loaded, capability)
         self.template: PromptTemplate = prompt_for(self.requested_capability)
-        if self.requested_capability in _LENGTH_KEYED:
+        if is_length_keyed(self.requested_capability):
             self.max_new_tokens_key = "max_length"
         if self.announce and self.requested_capability != C.GENERAL.value:
             logger.info(
@@ -130,7 +130,12 @@ class GeneralProcessor(GenerativeProcessor):
     @property
     def is_classification(self) -> bool:
         """Whether the answer is parsed back to labels."""
-        return self.requested_capability in CLASSIFICATION_CAPABILITIES
+        return is_classification(self.requested_capability)
+
+    @property
+    def needs_target_language(self) -> bool:
+        """Whether the capability needs ``tgt_lang`` (translation does)."""
+        return self.requested_capability == C.TRANSLATION.value
 
     @property
     def uses_chat_template(self) -> bool:
@@ -152,11 +157,29 @@ class GeneralProcessor(GenerativeProcessor):
             )
         if run.get("prompt_template"):
             check_template(run["prompt_template"], where="prompt_template")
+        if self.needs_target_language and not run.get("tgt_lang"):
+            raise ConfigError(
+                "translation needs the target language: pass tgt_lang='fr' (a code or a name, "
+                "per call or in the capability's config).",
+                key_path="tgt_lang",
+            )
+        languages = language_names(run)  # an unknown language fails here, before anything runs
         if self.template.max_tokens is not None and self.max_new_tokens_key == "max_tokens":
             run["max_tokens"] = min(
                 int(run.get("max_tokens") or self.template.max_tokens), self.template.max_tokens
             )
+        if not self.uses_chat_template and not run.get("prompt_template"):
+            # A base model continues the pattern: stop where it starts the next example.
+            run["stop"] = [*stop_list(run.get("stop")), *self.template.stop_sequences(languages)]
         return run
+
+    def extra_generate_kwargs(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """On base models, a single-paragraph answer ends at its first blank line."""
+        if self.uses_chat_template or not self.template.single_paragraph or config.get("prompt_template"):
+            return {}
+        from hfbench.pipelines.generation import paragraph_end_criteria
+
+        return {"stopping_criteria": paragraph_end_criteria(self.tokenizer)}
 
     def fields(self, item: MediaInput, config: Mapping[str, Any]) -> dict[str, str]:
         """The placeholder values for one input."""
@@ -188,13 +211,18 @@ class GeneralProcessor(GenerativeProcessor):
         """A ``ClassificationResult`` (parsed labels) for classifications, else a ``TextResult``."""
         extra: dict[str, Any] = {"finish_reason": generated.finish_reason, "template": self.template.name}
         if not self.is_classification:
+            text = generated.text
+            if not self.uses_chat_template and self.requested_capability != C.GENERAL.value:
+                text = self.template.clean_answer(text, language_names(config))
+                if self.template.single_paragraph and re.search(r"\n\s*\n", generated.text.strip()):
+                    extra["finish_reason"] = "stop"  # ended at the paragraph's end
             return TextResult(
                 capability=self.requested_capability,
                 input_tokens=generated.input_tokens,
                 output_tokens=generated.output_tokens,
                 processor=type(self).__name__,
                 extra=extra,
-                text=generated.text,
+                text=text,
                 timing=generated.timing,
             )
         labels = list(config.get("labels") or [])
@@ -226,10 +254,10 @@ class GeneralProcessor(GenerativeProcessor):
         if not self.is_classification:
             return super().process(inputs, config)
         run = self.prepare_config(config)
+        self.require_generative_head()
         multi = bool(run.get("multi_label")) and self.requested_capability == C.ZERO_SHOT_CLASSIFICATION.value
         if multi:
-            return super().process(inputs, config)
-        self.require_generative_head()
+            return self.process_per_label(inputs, run)
         labels = list(run["labels"])
         # Contextual calibration (Zhao et al., 2021): small models favour some labels whatever
         # the text; dividing by the probabilities given a content-free input removes that bias.
@@ -263,6 +291,62 @@ class GeneralProcessor(GenerativeProcessor):
                 )
             )
         return results
+
+    def per_label_prompt(self, item: MediaInput, label: str, config: Mapping[str, Any]) -> RenderedPrompt:
+        """The yes/no question whether ``label`` applies to one input (multi-label scoring)."""
+        template = self.template.instruction_per_label or PER_LABEL_INSTRUCTION
+        body = format_template(template, {**self.fields(item, config), "label": label})
+        if self.uses_chat_template:
+            return RenderedPrompt(chat_prompt(self.tokenizer, body, config.get("system_prompt")), False)
+        return RenderedPrompt(f"{body}\n\nAnswer:")
+
+    def process_per_label(self, inputs: list[MediaInput], run: Mapping[str, Any]) -> list[ProcessResult]:
+        """Multi-label classification: each label scored on its own as P(yes) to "does it apply?".
+
+        Calibrated like the single-label path: the yes/no odds are divided by those the model
+        gives a content-free input for the same label. A label applies when its score is above
+        0.5 (``extra["applies"]``); ``labels`` are all labels, best first.
+        """
+        labels = list(run["labels"])
+        answers = ["yes", "no"]
+
+        def p_yes(prompts: list[RenderedPrompt]) -> list[tuple[float, int]]:
+            return [(probs[0], n) for probs, n in self.label_probabilities(prompts, answers, run)]
+
+        prior = {
+            label: sum(
+                p
+                for p, _ in p_yes(
+                    [self.per_label_prompt(MediaInput.text(t), label, run) for t in CONTENT_FREE_INPUTS]
+                )
+            )
+            / len(CONTENT_FREE_INPUTS)
+            for label in labels
+        }
+        pairs = [(index, label) for index in range(len(inputs)) for label in labels]
+        prompts = [self.per_label_prompt(inputs[index], label, run) for index, label in pairs]
+        scored = run_batched(prompts, batch_size_for(self.loaded, run), lambda p: len(p.text), p_yes)
+        scores: list[dict[str, float]] = [{} for _ in inputs]
+        tokens = [0] * len(inputs)
+        for (index, label), (p, n_in) in zip(pairs, scored, strict=True):
+            q = min(max(prior[label], 1e-6), 1 - 1e-6)
+            yes, no = p / q, (1 - p) / (1 - q)
+            scores[index][label] = yes / (yes + no)
+            tokens[index] = max(tokens[index], n_in)
+        return [
+            ClassificationResult(
+                capability=self.requested_capability,
+                input_tokens=tokens[index],
+                processor=type(self).__name__,
+                extra={
+                    "method": "likelihood per label (yes/no)",
+                    "template": self.template.name,
+                    "applies": [label for label in labels if row[label] > 0.5],
+                },
+                labels=ranked([row[label] for label in labels], labels, run.get("top_labels")),
+            )
+            for index, row in enumerate(scores)
+        ]
 
     def label_probabilities(
         self, prompts: list[RenderedPrompt], labels: list[str], config: Mapping[str, Any]

@@ -86,11 +86,11 @@ class TranslationProcessor(GeneralProcessor):
 
     def _codes(self, config: Mapping[str, Any]) -> tuple[str, str]:
         src = resolve_language(config.get("src_lang") or "en", "src_lang")
-        tgt = resolve_language(config.get("tgt_lang") or "fr", "tgt_lang")
+        tgt = resolve_language(_target(config), "tgt_lang")
         style = self.style
         return (
             model_language_code(style, src, str(config.get("src_lang") or "en")),
-            model_language_code(style, tgt, str(config.get("tgt_lang") or "fr")),
+            model_language_code(style, tgt, _target(config)),
         )
 
     def _language_token(self, code: str, key: str) -> int:
@@ -102,6 +102,11 @@ class TranslationProcessor(GeneralProcessor):
                 "translate that language. Check the model card for its languages."
             )
         return token_id
+
+    @property
+    def needs_target_language(self) -> bool:
+        """A Marian (opus-mt) checkpoint translates its own fixed pair; others need ``tgt_lang``."""
+        return self.style != "marian"
 
     def prepare_config(self, config: Mapping[str, Any]) -> dict[str, Any]:
         """Check the languages before anything runs."""
@@ -128,12 +133,14 @@ class TranslationProcessor(GeneralProcessor):
         text = item.as_text()
         if style == "t5":
             src = resolve_language(config.get("src_lang") or "en", "src_lang")
-            tgt = resolve_language(config.get("tgt_lang") or "fr", "tgt_lang")
+            tgt = resolve_language(_target(config), "tgt_lang")
             declared = task_prefix(self.loaded.hf_config, f"translation_{src.code}_to_{tgt.code}")
             prefix = declared or f"translate {src.name} to {tgt.name}: "
             return RenderedPrompt(prefix + text)
         if style == "marian":
-            tgt_lang = resolve_language(config.get("tgt_lang") or "fr", "tgt_lang")
+            if not config.get("tgt_lang"):
+                return RenderedPrompt(text)  # the checkpoint's own (single) target
+            tgt_lang = resolve_language(config["tgt_lang"], "tgt_lang")
             for code in (tgt_lang.code, tgt_lang.iso3):
                 if _token_id(self.tokenizer, f">>{code}<<") is not None:
                     return RenderedPrompt(f">>{code}<< {text}")
@@ -172,3 +179,8 @@ class TranslationProcessor(GeneralProcessor):
         finally:
             if previous is not None:
                 self.tokenizer.src_lang = previous
+
+
+def _target(config: Mapping[str, Any]) -> str:
+    """The config's ``tgt_lang`` (``prepare_config`` has checked it is there)."""
+    return str(config["tgt_lang"])

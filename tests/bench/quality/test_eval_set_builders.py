@@ -160,8 +160,11 @@ def test_image_items_decode_to_labelled_images(eval_set: GetSet) -> None:
 
 def test_the_hand_made_chat_set_says_how_it_was_made(eval_set: GetSet) -> None:
     chat = eval_set("chat-exact-answers", n=32)
-    assert chat.provenance.hand_made and "by hand" in chat.provenance.how_made
+    assert chat.provenance.hand_made and "not taken from any dataset" in chat.provenance.how_made
     assert all(item.reference and item.inputs["question"].endswith("?") for item in chat.items)
+    history = chat.items[0].inputs["history"]
+    assert [role for role, _ in history] == ["user", "assistant"] * 3
+    assert not {text for _, text in history} & {item.inputs["question"] for item in chat.items}
 
 
 def test_an_unknown_eval_set_name_gets_a_did_you_mean() -> None:

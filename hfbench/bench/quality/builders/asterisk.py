@@ -16,7 +16,14 @@ import gzip
 import re
 
 from hfbench.bench.quality.datasets import SourceData, register_eval_set
-from hfbench.bench.quality.fetch import PackageSpec, deb_root, evaldata_dir, fetch_package, read_member
+from hfbench.bench.quality.fetch import (
+    PackageSpec,
+    deb_root,
+    evaldata_dir,
+    fetch_package,
+    package_version,
+    read_member,
+)
 from hfbench.bench.quality.items import EvalItem
 
 RECORDINGS = PackageSpec("debian", "asterisk-core-sounds-en-wav")
@@ -51,7 +58,7 @@ def asterisk_en() -> SourceData:
     return SourceData(
         items=items,
         package=f"{RECORDINGS.name} + {TRANSCRIPTS.name}",
-        version=f"{fetch_package(RECORDINGS).name.split('_')[1]}",
+        version=package_version(RECORDINGS),
         registry=RECORDINGS.registry,
         archive=f"{fetch_package(RECORDINGS).name} + {fetch_package(TRANSCRIPTS).name}",
         files=(SOUNDS + "/**.wav", TRANSCRIPT_FILE),
