@@ -52,6 +52,10 @@ _EXPORTS: dict[str, str] = {
     "DependencyMissingError": "hfbench.core.errors",
     "RecommendationError": "hfbench.core.errors",
     "ProviderError": "hfbench.core.errors",
+    "OutOfMemoryError": "hfbench.core.errors",
+    "NoSuitableModelError": "hfbench.core.errors",
+    "ResultsError": "hfbench.core.errors",
+    "BenchmarkError": "hfbench.core.errors",
     # pipelines
     "BasePipeline": "hfbench.pipelines",
     "MediaInput": "hfbench.pipelines",
@@ -61,6 +65,7 @@ _EXPORTS: dict[str, str] = {
     # providers
     "AbstractLLMInterface": "hfbench.providers",
     "GenerationResponse": "hfbench.providers",
+    "GenerationRequest": "hfbench.providers",
     "HuggingFaceProvider": "hfbench.providers",
     "create_provider": "hfbench.providers",
     "register_provider": "hfbench.providers",
@@ -74,10 +79,18 @@ _EXPORTS: dict[str, str] = {
     "fitting_size_tier": "hfbench.registry.tiers",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = sorted([*_EXPORTS, "__version__", "bench"])
+
+
+#: Subpackages reached as attributes (``hb.bench.run(...)``), imported on first use.
+_SUBMODULES = ("bench", "testing")
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        submodule = importlib.import_module(f"hfbench.{name}")
+        globals()[name] = submodule
+        return submodule
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'hfbench' has no attribute {name!r}")
@@ -103,6 +116,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from hfbench.core.config_schema import ConfigKey, config_keys, register_config_key
     from hfbench.core.errors import (
         ArchitectureDetectionError,
+        BenchmarkError,
         ConfigError,
         DependencyMissingError,
         EmbeddedModelError,
@@ -110,9 +124,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         MediaInputError,
         ModelLoadError,
         ModelNotFoundError,
+        NoSuitableModelError,
+        OutOfMemoryError,
         PipelineNotLoadedError,
         ProviderError,
         RecommendationError,
+        ResultsError,
         UnsupportedCapabilityError,
     )
     from hfbench.core.hardware import SystemInfo, system_info
@@ -125,6 +142,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from hfbench.providers import (
         AbstractLLMInterface,
+        GenerationRequest,
         GenerationResponse,
         HuggingFaceProvider,
         create_provider,

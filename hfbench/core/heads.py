@@ -198,8 +198,10 @@ def parse_head_table(data: Mapping[str, Any], *, source: str = "<memory>") -> He
             problems.append(Problem(join_path(path, "default"), "must name a row of its head set"))
         else:
             defaults[arch] = default
-    detection, found = check_table(top.get("detection", {}), _DETECTION_FIELDS, key_path="detection")
-    problems += found
+    detection: dict[str, Any] = {}
+    if "detection" in top:
+        detection, found = check_table(top["detection"], _DETECTION_FIELDS, key_path="detection")
+        problems += found
     orders = {
         key: _rows_named(detection.get(key, []), heads, join_path("detection", key), problems)
         for key in _DETECTION_FIELDS

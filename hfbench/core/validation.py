@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -126,10 +127,14 @@ class Problem:
         return f"at '{self.key_path}': {message}" if self.key_path else message
 
 
+_BARE_KEY = re.compile(r"^[\w-]+(\[\d+\])*$")
+
+
 def join_path(key_path: str, key: object) -> str:
-    """``a.b`` + ``c`` -> ``a.b.c`` (a key that is not a bare word is quoted: ``models."a/b"``)."""
+    """``a.b`` + ``c`` -> ``a.b.c``; ``capabilities[0]`` stays bare; a key that is not a bare word
+    is quoted (``models."a/b"``)."""
     text = str(key)
-    part = text if text.replace("_", "").replace("-", "").isalnum() else f'"{text}"'
+    part = text if _BARE_KEY.match(text) else f'"{text}"'
     return f"{key_path}.{part}" if key_path else part
 
 

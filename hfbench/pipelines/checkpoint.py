@@ -1,7 +1,8 @@
 """What a checkpoint can serve, known before loading it: its architecture's priors, refined by its head.
 
 ``checkpoint_capabilities`` does from the config (its ``architectures`` list, ``model_type`` and
-labels) what ``BasePipeline.load`` does after loading (``HeadLoader.refine_capabilities``): a bare
+labels) and the tokenizer's files (a chat template) what ``BasePipeline.load`` does after loading
+(``HeadLoader.refine_capabilities``): a bare
 sentence-embedding BERT serves embeddings only, a masked-LM BERT fill-mask and embeddings, a
 classifier its classification capabilities. No weights are read, and nothing is prepared: an
 embedded model that is not converted yet is answered from its catalogue entry.
@@ -19,8 +20,9 @@ from hfbench.core.capability import ModelCapabilities
 from hfbench.core.model_source import is_embedded
 from hfbench.pipelines.heads import HeadLoader
 from hfbench.pipelines.registry import loader_class
-from hfbench.sources.configs import detect_architecture
+from hfbench.sources.configs import detect_architecture, load_config_dict
 from hfbench.sources.embedded import converted_folder, get_embedded_model
+from hfbench.sources.tokenizer_files import tokenizer_facts
 
 CATALOGUE_EVIDENCE = "catalogue"
 """The ``evidence`` key of a capability answered from an unprepared embedded model's catalogue entry."""
@@ -30,22 +32,20 @@ def checkpoint_capabilities(
     model: Any,
     *,
     architecture: ModelArchitecture | str | None = None,
-    tokenizer: Any = None,
-    processor: Any = None,
     **hub: Any,
 ) -> ModelCapabilities:
     """The capabilities a checkpoint can serve, from its config alone (no weights loaded).
 
     The same set, confidences and ``requires_finetuning`` as ``pipeline_for(model).load()`` gives
-    in ``pipe.capabilities`` (the head a load without a capability picks). A multimodal model's
-    processor is read too (no weights): whether it has a chat template decides what its generator
-    serves; given a bare config instead of a name, such a model is judged as having none.
+    in ``pipe.capabilities`` (the head a load without a capability picks). Whether the tokenizer
+    has a chat template (which decides what a multimodal generator serves) is read from its files
+    (``hfbench.sources.tokenizer_files``); where they cannot be read (a config given alone, a Hub
+    model whose files are not cached) it is not known and the head's row decides.
 
     Args:
         model: a Hub id, a local folder, ``embedded:<name>``, a config dictionary, a
             ``transformers.PretrainedConfig`` or a loaded model.
         architecture: pin the architecture instead of detecting it.
-        tokenizer, processor: already loaded ones, used instead of reading them.
         **hub: ``revision``, ``cache_dir``, ``local_files_only`` for Hub ids.
 
     Returns:
@@ -62,22 +62,21 @@ def checkpoint_capabilities(
         ['embeddings']
     """
     pinned = ModelArchitecture.parse(architecture) if architecture is not None else None
+    chat_template: bool | None = None
     if isinstance(model, (str, os.PathLike)):
         if is_embedded(model) and converted_folder(str(model)) is None:
             return catalogue_capabilities(str(model))
         arch = pinned or detect_architecture(model, **hub)
-        loader = loader_class(arch)()
-        hf_config = loader.load_config(str(model), hub)
-        reads_processor = isinstance(loader, HeadLoader) and loader.refine_reads_processor
-        if reads_processor and tokenizer is None and processor is None:
-            tokenizer, processor = loader.load_processor(str(model), hub)
+        hf_config = _config_of(load_config_dict(model, **hub))
+        facts = tokenizer_facts(model, revision=hub.get("revision"))
+        chat_template = facts.chat_template if facts.known else None
     else:
         hf_config = _config_of(model)
         arch = pinned or architecture_from_config(model)
-        loader = loader_class(arch)()
+    loader = loader_class(arch)()
     capabilities = ModelCapabilities(arch)
     if isinstance(loader, HeadLoader):
-        loader.refine(loader.checkpoint(hf_config, tokenizer, processor), capabilities)
+        loader.refine(loader.checkpoint(hf_config, chat_template), capabilities)
     return capabilities
 
 
@@ -99,7 +98,8 @@ def catalogue_capabilities(name: str) -> ModelCapabilities:
 
 
 def _config_of(model: Any) -> Any:
-    """The config of a loaded model or a ``PretrainedConfig``; a dictionary read as attributes."""
+    """The config of a loaded model or a ``PretrainedConfig``; a dictionary (``config.json``) read as
+    attributes, so a ``model_type`` transformers does not know (remote code) needs no code run."""
     if isinstance(model, Mapping):
         return SimpleNamespace(**{str(k): v for k, v in model.items()})
     return getattr(model, "config", model)

@@ -171,29 +171,24 @@ class Checkpoint:
         hf_config: the checkpoint's ``PretrainedConfig`` (or anything with its attributes).
         model_class: the model class it loads as (``type(model).__name__`` once loaded; before,
             the class its head's Auto class builds); None when not known.
-        tokenizer: its tokenizer, when read (None: not read, so a chat template is unknown).
-        processor: its processor, when read.
+        chat_template: whether its tokenizer or processor has a chat template (None: not known).
     """
 
     hf_config: Any
     model_class: str | None = None
-    tokenizer: Any = None
-    processor: Any = None
+    chat_template: bool | None = None
 
     @classmethod
     def of_loaded(cls, loaded: LoadedModel) -> Checkpoint:
         """The checkpoint a loaded model came from."""
-        return cls(loaded.hf_config, type(loaded.model).__name__, loaded.tokenizer, loaded.processor)
+        template = any(getattr(o, "chat_template", None) for o in (loaded.processor, loaded.tokenizer))
+        return cls(loaded.hf_config, type(loaded.model).__name__, template)
 
 
 class HeadLoader(ModelLoader):
     """A ``ModelLoader`` that picks the Auto class from its architecture's heads (the head table)."""
 
     architecture: ClassVar[ModelArchitecture]
-
-    refine_reads_processor: ClassVar[bool] = False
-    """Whether what a head serves depends on the processor (its chat template), so refining before
-    loading should read it (no weights)."""
 
     @property
     def heads(self) -> tuple[Head, ...]:
@@ -251,9 +246,9 @@ class HeadLoader(ModelLoader):
             return next((n for n in named if n in built), built[0])
         return next((n for n in named if head_for_class(n, self.heads) is head), None)
 
-    def checkpoint(self, hf_config: Any, tokenizer: Any = None, processor: Any = None) -> Checkpoint:
+    def checkpoint(self, hf_config: Any, chat_template: bool | None = None) -> Checkpoint:
         """The ``Checkpoint`` a config describes, before any weights are loaded."""
-        return Checkpoint(hf_config, self.model_class_for(hf_config), tokenizer, processor)
+        return Checkpoint(hf_config, self.model_class_for(hf_config), chat_template)
 
     def checkpoint_head(self, checkpoint: Checkpoint) -> Head | None:
         """The head of a checkpoint: its model class's row; else the one its config chooses."""

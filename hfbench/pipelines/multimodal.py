@@ -30,7 +30,6 @@ class MultimodalLoader(HeadLoader):
     """Loads image-text models with the Auto class of the checkpoint's head (``MULTIMODAL_HEADS``)."""
 
     architecture = ModelArchitecture.MULTIMODAL
-    refine_reads_processor = True  # a generator's chat template decides what it serves
 
     def load_processor(self, model_name: str, config: Mapping[str, Any]) -> tuple[Any, Any]:
         """``(tokenizer, AutoProcessor)``; generative heads pad prompts on the left."""
@@ -51,8 +50,9 @@ class MultimodalLoader(HeadLoader):
     def serves(self, checkpoint: Checkpoint, head: Head, capability: str) -> bool:
         """A generative head serves chat and text generation only when it has a chat template
         (LLaVA-style models; BLIP needs an image and has no turns), and visual questions only
-        with a chat template or a known question format (``NO_TEMPLATE_VQA_PROMPTS``)."""
-        if head is not _GENERATOR or _processors.chat_template_of(checkpoint.processor, checkpoint.tokenizer):
+        with a chat template or a known question format (``NO_TEMPLATE_VQA_PROMPTS``). Without
+        a known answer (a config alone), the head's row decides."""
+        if head is not _GENERATOR or checkpoint.chat_template is not False:
             return head.serves(capability)
         return capability == _CAPTION or (
             capability == _VQA and checkpoint.hf_config.model_type in _processors.NO_TEMPLATE_VQA_PROMPTS

@@ -184,7 +184,7 @@ class TextModelLoader(HeadLoader):
 
         A head-backed capability gets ``requires_finetuning=False`` and ``evidence["head"]`` set
         to the model class (e.g. ``BertForSequenceClassification``); a generative head records
-        whether the tokenizer has a chat template (when the tokenizer was read).
+        whether the tokenizer has a chat template (when that is known).
         """
         super().refine(checkpoint, capabilities)
         head = self.checkpoint_head(checkpoint)
@@ -201,9 +201,9 @@ class TextModelLoader(HeadLoader):
                         evidence={"head": checkpoint.model_class or head.kind},
                     )
                 )
-        if head.prompted and C.CHAT.value in capabilities and checkpoint.tokenizer is not None:
+        if head.prompted and C.CHAT.value in capabilities and checkpoint.chat_template is not None:
             chat = capabilities.get(C.CHAT.value)
-            chat.evidence = {**chat.evidence, "chat_template": has_chat_template(checkpoint.tokenizer)}
+            chat.evidence = {**chat.evidence, "chat_template": checkpoint.chat_template}
 
     def unservable_error(
         self, loaded: LoadedModel, capability: str, capabilities: ModelCapabilities

@@ -40,6 +40,7 @@ from hfbench.registry.explanation import (
     WhatIf,
 )
 from hfbench.registry.files import (
+    RecommendationFile,
     Recommendations,
     default_recommendation_file,
     load_recommendation_file,
@@ -72,6 +73,7 @@ __all__ = [
     "hardware_facts",
     "model_catalog",
     "recommendations_for",
+    "tuned_file_matches",
 ]
 
 logger = logging.getLogger(__name__)
@@ -89,8 +91,9 @@ class CapabilityRegistry:
 
     Args:
         defaults: start from hfbench's package recommendations (validated on load).
-        tuned: a tuned recommendation file; applied when its ``hardware.fingerprint`` matches
-            ``system_info`` (default: this machine), else ignored with a logged reason.
+        tuned: a tuned recommendation file; applied when its ``hardware.hardware_id`` matches
+            ``system_info`` (default: this machine) — with a logged warning when the library
+            versions differ — else ignored with a logged reason (``tuned_file_matches``).
         overlay: a user's recommendation file merged on top (their own models, fine-tunes).
         system_info: the machine a tuned file is checked against.
         context_tokens: tokens of context the KV cache is sized for in fit checks.
@@ -135,7 +138,9 @@ class CapabilityRegistry:
     def from_file(cls, path: str | os.PathLike[str], **kwargs: Any) -> CapabilityRegistry:
         """A registry holding exactly the file's recommendations (no package defaults beneath).
 
-        A tuned file's hardware block is not checked here; use ``with_tuned`` for that.
+        A tuned file loads as it is — recipes and measured figures included
+        (``measured_capabilities``) — and its hardware block is not checked here; use
+        ``CapabilityRegistry(tuned=...)`` or ``with_tuned`` to apply it only on its hardware.
         """
         registry = cls(defaults=False, **kwargs)
         loaded = load_recommendation_file(path)
@@ -165,9 +170,9 @@ class CapabilityRegistry:
         """A copy with a tuned file merged on top, if it was made on this hardware.
 
         Args:
-            path: a file written by the benchmark's tuning (it has a ``hardware.fingerprint``).
+            path: a file written by the benchmark's tuning (it has a ``hardware`` block).
             system_info: the machine to match (default: this one, ``hfbench.system_info()``); a
-                dict matches by its ``"fingerprint"`` key.
+                dict matches by its ``"hardware_id"`` key, else its ``"fingerprint"``.
 
         Raises:
             RecommendationError: the file is malformed or has no hardware block.
@@ -193,22 +198,13 @@ class CapabilityRegistry:
             from hfbench.core.hardware import system_info as current
 
             system_info = current()
-        here = (
-            system_info.fingerprint()
-            if isinstance(system_info, SystemInfo)
-            else system_info.get("fingerprint")
-        )
-        if here != loaded.fingerprint:
-            made_on = (loaded.hardware or {}).get("name", "another machine")
-            reason = (
-                f"ignored: made on {made_on} (fingerprint {loaded.fingerprint}), "
-                f"this hardware's fingerprint is {here or 'unknown'}"
-            )
+        applies, reason = tuned_file_matches(loaded, system_info, path)
+        if not applies:
             logger.warning("Tuned recommendations %s %s", path, reason)
             self._layers.append(LayerInfo("tuned", str(path), False, reason))
             return
         self._merge(loaded.recommendations, f"tuned file {path}")
-        self._layers.append(LayerInfo("tuned", str(path), True, f"fingerprint {here} matches"))
+        self._layers.append(LayerInfo("tuned", str(path), True, reason))
 
     def _apply_overlay(self, path: str | os.PathLike[str]) -> None:
         loaded = load_recommendation_file(path)
@@ -241,6 +237,20 @@ class CapabilityRegistry:
     def source_of(self, capability: str, size_tier: str) -> str | None:
         """Where a slot's recommendation came from (``package defaults``, ``overlay file …``)."""
         return self._sources.get((canonical_capability(capability), check_tier(size_tier)))
+
+    def measured_capabilities(self, model_name: str) -> dict[str, tuple[float, dict[str, Any]]]:
+        """What a tuned file measured for a model: capability -> (confidence, evidence).
+
+        Gathers the ``measured`` figures of every recommendation of ``model_name`` in this
+        registry (a model tuned for two capabilities carries one in each slot), ready for
+        ``ModelCapabilities.apply_measured(capability, confidence, evidence)``. Empty when the
+        model has no measured recommendation (package defaults, overlays, another machine's file).
+        """
+        out: dict[str, tuple[float, dict[str, Any]]] = {}
+        for _, _, rec in self:
+            if rec.model_name == model_name:
+                out.update(rec.measured_capabilities())
+        return out
 
     def __iter__(self) -> Iterator[tuple[str, str, ModelRecommendation]]:
         for capability, tiers in self._recommendations.items():
@@ -571,6 +581,54 @@ class CapabilityRegistry:
         See ``hfbench.registry.tables.recommendation_rows``.
         """
         return recommendation_rows(self, system_info, capabilities=capabilities)
+
+
+def tuned_file_matches(
+    loaded: RecommendationFile, system_info: SystemInfoLike, path: str | os.PathLike[str]
+) -> tuple[bool, str]:
+    """Whether a tuned file applies to a machine, and why (or why not).
+
+    A file that records ``hardware.hardware_id`` applies on the machine with that hardware id
+    (hardware only): a torch or transformers upgrade keeps the measurements usable, with a
+    logged warning that they were made with other library versions. An older file without a
+    hardware id applies only where its full ``fingerprint`` (hardware and software) matches.
+
+    Args:
+        loaded: the parsed tuned file (it has a hardware block).
+        system_info: the machine: a ``SystemInfo``, or a dict matched by its ``"hardware_id"``
+            (else ``"fingerprint"``) key.
+        path: the file, for messages.
+    """
+    if isinstance(system_info, SystemInfo):
+        here_id: str | None = system_info.hardware_id()
+        here_fingerprint: str | None = system_info.fingerprint()
+    else:
+        here_id, here_fingerprint = system_info.get("hardware_id"), system_info.get("fingerprint")
+    made_on = (loaded.hardware or {}).get("name", "another machine")
+    if loaded.hardware_id is not None and here_id is not None:
+        if loaded.hardware_id != here_id:
+            return False, (
+                f"ignored: made on {made_on} (hardware id {loaded.hardware_id}), this hardware's id is {here_id}"
+            )
+        reason = f"hardware id {here_id} matches"
+        if here_fingerprint is not None and here_fingerprint != loaded.fingerprint:
+            logger.warning(
+                "Tuned recommendations %s were measured on this hardware (id %s) with other library "
+                "versions (fingerprint %s, here %s): applying them; re-run `hfbench run` and "
+                "`hfbench tune` to measure with the torch/transformers installed now.",
+                path,
+                here_id,
+                loaded.fingerprint,
+                here_fingerprint,
+            )
+            reason += f"; software differs (fingerprint {loaded.fingerprint}, here {here_fingerprint})"
+        return True, reason
+    if here_fingerprint != loaded.fingerprint:
+        return False, (
+            f"ignored: made on {made_on} (fingerprint {loaded.fingerprint}), "
+            f"this hardware's fingerprint is {here_fingerprint or 'unknown'}"
+        )
+    return True, f"fingerprint {here_fingerprint} matches"
 
 
 def model_catalog() -> dict[str, ModelRecommendation]:

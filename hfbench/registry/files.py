@@ -6,7 +6,8 @@ Format (version 1)::
     description = "my fine-tunes"            # optional
 
     [hardware]                                # optional; tuned files: where they were measured
-    fingerprint = "3f2a9c0d1e4b"              # SystemInfo.fingerprint()
+    hardware_id = "b73fa977f7fa"              # SystemInfo.hardware_id(): what tuned files match on
+    fingerprint = "3f2a9c0d1e4b"              # SystemInfo.fingerprint(): hardware + torch/transformers
     name = "lab-box"
 
     [models."my-org/phi-4-ft"]                # a catalog of models, keyed by model name
@@ -20,6 +21,12 @@ Format (version 1)::
     [recommendations.summarization.tiny]      # or the model inline
     model_name = "facebook/bart-large-cnn"
     params_b = 0.406
+
+    [tuning]                                  # tuned files: how `hfbench tune` chose (free-form)
+
+A tuned file's recommendations also carry ``recipe`` (how the model ran when measured) and
+``measured`` (per capability: confidence, evidence, speed and memory figures); see
+``ModelRecommendation`` and ``docs/registry.md``.
 
 Everything is validated on load: unknown keys, wrong types, unknown capabilities or tiers and
 models too large for their tier raise ``RecommendationError`` naming the file and the key path
@@ -67,12 +74,14 @@ _TOP_LEVEL_FIELDS: dict[str, Field] = {
     "hardware": Field((dict,), "tuned files: the machine they were measured on"),
     "models": Field((dict,), "a catalog of models, keyed by model name"),
     "recommendations": Field((dict,), "capability -> size tier -> model"),
+    "tuning": Field((dict,), "tuned files: rules, budgets and why each slot's model was chosen"),
 }
 _PACKAGE_ONLY_FIELDS: dict[str, Field] = {
     "offline_recommendations": Field((dict,), "the package data's models that run without the Hub"),
 }
 _HARDWARE_FIELDS: dict[str, Field] = {
     "fingerprint": Field((str,), "SystemInfo.fingerprint()", required=True, check=_not_empty),
+    "hardware_id": Field((str,), "SystemInfo.hardware_id() (hardware only): what tuned files match on"),
     "name": Field((str,), "the machine's name"),
     "accelerator": Field((str,), "cuda, mps or cpu"),
     "model_memory_gb": Field((float,), "memory for models, GiB"),
@@ -95,6 +104,7 @@ class RecommendationFile:
         models: the file's model catalog, by model name.
         offline_recommendations: the package data's ``offline`` set (empty elsewhere).
         path: where it was read from.
+        tuning: tuned files: how ``hfbench tune`` chose (rules, budgets, per-slot account).
     """
 
     recommendations: Recommendations
@@ -104,11 +114,17 @@ class RecommendationFile:
     models: dict[str, ModelRecommendation] = field(default_factory=dict)
     offline_recommendations: Recommendations = field(default_factory=dict)
     path: str | None = None
+    tuning: dict[str, Any] | None = None
 
     @property
     def fingerprint(self) -> str | None:
         """The hardware fingerprint a tuned file was made on (None without a hardware block)."""
         return self.hardware.get("fingerprint") if self.hardware else None
+
+    @property
+    def hardware_id(self) -> str | None:
+        """The hardware id (hardware only) a tuned file was made on (None when not recorded)."""
+        return self.hardware.get("hardware_id") if self.hardware else None
 
 
 # --------------------------------------------------------------------------- reading
@@ -169,6 +185,7 @@ def parse_recommendation_data(
         models=models,
         offline_recommendations=sections["offline_recommendations"],
         path=file,
+        tuning=top.get("tuning"),
     )
 
 
@@ -286,6 +303,7 @@ def hardware_block(hardware: SystemInfo | Mapping[str, Any]) -> dict[str, Any]:
     """
     if isinstance(hardware, SystemInfo):
         return {
+            "hardware_id": hardware.hardware_id(),
             "fingerprint": hardware.fingerprint(),
             "name": hardware.name,
             "accelerator": hardware.accelerator,
@@ -302,6 +320,7 @@ def recommendations_to_data(
     *,
     hardware: SystemInfo | Mapping[str, Any] | None = None,
     description: str = "",
+    tuning: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The file content for ``recommendations``: a ``models`` catalog plus references to it.
 
@@ -324,6 +343,8 @@ def recommendations_to_data(
             slots.setdefault(capability, {})[tier] = rec.model_name if first == rec else rec.to_dict()
     data["models"] = {name: rec.to_dict(include_name=False) for name, rec in models.items()}
     data["recommendations"] = slots
+    if tuning is not None:
+        data["tuning"] = dict(tuning)
     return data
 
 
@@ -333,11 +354,15 @@ def save_recommendation_file(
     *,
     hardware: SystemInfo | Mapping[str, Any] | None = None,
     description: str = "",
+    tuning: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write recommendations to ``path`` (JSON or TOML by suffix), atomically.
 
     Args:
-        hardware: for tuned files: the machine they were measured on (its fingerprint is stored).
+        hardware: for tuned files: the machine they were measured on (its hardware id and
+            fingerprint are stored).
+        description: free text.
+        tuning: for tuned files: how they were chosen (the ``tuning`` section, JSON-able).
 
     Returns:
         The path written.
@@ -348,7 +373,7 @@ def save_recommendation_file(
     target = Path(path)
     if target.suffix.lower() not in DATA_SUFFIXES:
         raise RecommendationError(f"A recommendation file must end in .json or .toml, got {target.name!r}.")
-    data = recommendations_to_data(recommendations, hardware=hardware, description=description)
+    data = recommendations_to_data(recommendations, hardware=hardware, description=description, tuning=tuning)
     return write_data_file(target, data)
 
 

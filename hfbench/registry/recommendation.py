@@ -10,6 +10,7 @@ only final values.
 
 from __future__ import annotations
 
+import copy
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -22,7 +23,15 @@ from hfbench.core.errors import (
     RecommendationError,
     UnsupportedCapabilityError,
 )
-from hfbench.core.validation import Field, Problem, check_table, greater_than, join_path, problems_message
+from hfbench.core.validation import (
+    Field,
+    Problem,
+    at_least,
+    check_table,
+    greater_than,
+    join_path,
+    problems_message,
+)
 from hfbench.registry.memory import DEFAULT_CONTEXT_TOKENS, MemoryEstimate, ModelShape, estimate_memory
 from hfbench.registry.requirements import (
     FLAG_REQUIREMENTS,
@@ -34,7 +43,10 @@ from hfbench.registry.requirements import (
 from hfbench.registry.tiers import registry_dtype
 
 __all__ = [
+    "EVIDENCE_FIELDS",
     "FLAG_REQUIREMENTS",
+    "MEASURED_FIELDS",
+    "RECIPE_FIELDS",
     "RESOURCE_ALIASES",
     "RESOURCE_REQUIREMENTS",
     "ModelRecommendation",
@@ -101,6 +113,46 @@ def _shape(
     return (None if problems else ModelShape(**sizes)), problems
 
 
+def _recipe(value: Mapping[str, Any] | None, key_path: str) -> tuple[dict[str, Any] | None, list[Problem]]:
+    if value is None:
+        return None, []
+    recipe, problems = check_table(value, RECIPE_FIELDS, key_path=key_path)
+    for name in ("versions", "config", "settings"):
+        if name in recipe:
+            recipe[name] = dict(recipe[name])
+    versions = recipe.get("versions", {})
+    bad = [k for k, v in versions.items() if not isinstance(v, str)]
+    if bad:
+        message = f"library versions must be strings, got {', '.join(f'{k}={versions[k]!r}' for k in bad)}"
+        problems.append(Problem(join_path(key_path, "versions"), message))
+    return (None if problems else recipe), problems
+
+
+def _measured(
+    value: Mapping[str, Any] | None, key_path: str
+) -> tuple[dict[str, dict[str, Any]] | None, list[Problem]]:
+    if value is None:
+        return None, []
+    out: dict[str, dict[str, Any]] = {}
+    problems: list[Problem] = []
+    for cap_key, entry in value.items():
+        path = join_path(key_path, cap_key)
+        try:
+            capability = canonical_capability(str(cap_key))
+        except UnsupportedCapabilityError as exc:
+            problems.append(Problem(path, str(exc)))
+            continue
+        figures, found = check_table(entry, MEASURED_FIELDS, key_path=path)
+        problems += found
+        if "evidence" in figures:
+            figures["evidence"], found = check_table(
+                figures["evidence"], EVIDENCE_FIELDS, key_path=join_path(path, "evidence")
+            )
+            problems += found
+        out[capability] = figures
+    return (None if problems else out), problems
+
+
 def _tags(value: str | Sequence[str], key_path: str) -> tuple[tuple[str, ...], list[Problem]]:
     tags = [value] if isinstance(value, str) else list(value)
     if not all(isinstance(t, str) and t for t in tags):
@@ -117,6 +169,58 @@ _SHAPE_FIELDS: dict[str, Field] = {
     "head_dim": _SIZE,
 }
 
+
+def _unit_interval(value: float) -> str | None:
+    return None if 0.0 <= value <= 1.0 else "must be in [0, 1]"
+
+
+_COUNT = Field((int,), nullable=True, check=at_least(1))
+_NON_NEGATIVE = Field((float,), nullable=True, check=at_least(0))
+
+#: A tuned recommendation's ``recipe``: how the model ran when it was measured (``bench.cell.recipe``).
+RECIPE_FIELDS: dict[str, Field] = {
+    "dtype": Field((str,), "weights dtype as loaded (torch name)", nullable=True),
+    "device": Field((str,), "where it ran (cpu, cuda:0 ...)", nullable=True),
+    "attn_implementation": Field((str,), "attention implementation (sdpa, eager ...)", nullable=True),
+    "quantization": Field((str,), "quantization method", nullable=True),
+    "batch_size": Field((int,), "inputs per call as measured", nullable=True, check=at_least(1)),
+    "threads": Field((int,), "torch threads", nullable=True, check=at_least(1)),
+    "chat_template": Field((bool,), "the tokenizer's chat template was used", nullable=True),
+    "context_length": Field((int,), "longest context the model was loaded for, tokens", nullable=True),
+    "max_tokens": Field((int,), "most new tokens per call", nullable=True),
+    "config": Field((dict,), "config keys the cell set"),
+    "settings": Field((dict,), "the benchmark cell's settings"),
+    "versions": Field((dict,), "library -> version (hfbench, torch, transformers, python)"),
+}
+
+#: The evidence behind a measured confidence (what ``ModelCapabilities.apply_measured`` keeps).
+EVIDENCE_FIELDS: dict[str, Field] = {
+    "metric": Field((str,), "the quality metric", required=True),
+    "value": Field((float,), "its value (missing or null: not a number)", nullable=True),
+    "ci_low": Field((float,), "95% bootstrap interval, low", nullable=True),
+    "ci_high": Field((float,), "95% bootstrap interval, high", nullable=True),
+    "n": _COUNT,
+    "eval_set": Field((str,), "eval set name", nullable=True),
+    "hardware_id": Field((str,), "the machine it was measured on", nullable=True),
+    "hand_made": Field((bool,), "the eval set is hand-made", nullable=True),
+    "higher_is_better": Field((bool,), "the metric's direction", nullable=True),
+}
+
+#: Per capability, what a tuned recommendation measured (units in the names).
+MEASURED_FIELDS: dict[str, Field] = {
+    "confidence": Field((float,), "measured confidence", required=True, check=_unit_interval),
+    "evidence": Field((dict,), "metric, value, interval, items, eval set, machine", required=True),
+    "latency_median_s": _NON_NEGATIVE,
+    "ttft_median_s": _NON_NEGATIVE,
+    "decode_tokens_per_s": _NON_NEGATIVE,
+    "samples_per_s": _NON_NEGATIVE,
+    "real_time_factor": _NON_NEGATIVE,
+    "model_mb": Field((float,), "memory the model took, MiB", nullable=True),
+    "weights_mb": _NON_NEGATIVE,
+    "cell_id": Field((str,), "the benchmark cell", nullable=True),
+    "measured_at": Field((str,), "when the cell finished (UTC)", nullable=True),
+}
+
 # Every key of a recommendation, with the types a table (or a keyword argument) may give it.
 _FIELDS: dict[str, Field] = {
     "model_name": Field((str,), "Hub id, local folder or embedded:<name>", required=True, check=_not_blank),
@@ -131,6 +235,8 @@ _FIELDS: dict[str, Field] = {
     "context_length": Field((int,), "longest context, tokens", nullable=True, check=greater_than(0)),
     "shape": Field((dict, ModelShape), "sizes for the KV-cache estimate", nullable=True),
     "tags": Field((list, tuple, str), "traits that are not capabilities"),
+    "recipe": Field((dict,), "tuned files: how the model ran when measured", nullable=True),
+    "measured": Field((dict,), "tuned files: per capability, what was measured", nullable=True),
 }
 # Fields whose raw value is converted further once its type is right.
 _PARSERS: dict[str, Callable[[Any, str], tuple[Any, list[Problem]]]] = {
@@ -140,6 +246,8 @@ _PARSERS: dict[str, Callable[[Any, str], tuple[Any, list[Problem]]]] = {
     "default_dtype": _default_dtype,
     "shape": _shape,
     "tags": _tags,
+    "recipe": _recipe,
+    "measured": _measured,
 }
 
 
@@ -192,6 +300,8 @@ class _RecommendationFields:
     context_length: int | None = None
     shape: ModelShape | None = None
     tags: tuple[str, ...] = ()
+    recipe: Mapping[str, Any] | None = field(default=None, hash=False)
+    measured: Mapping[str, Mapping[str, Any]] | None = field(default=None, hash=False)
 
 
 @dataclass(frozen=True, init=False)
@@ -217,6 +327,15 @@ class ModelRecommendation(_RecommendationFields):
         context_length: the longest context the model takes, in tokens (caps the KV-cache estimate).
         shape: layer/width sizes for the KV-cache estimate (guessed from ``params_b`` when None).
         tags: free-form traits that are not capabilities (``function-calling``, ``reasoning``).
+        recipe: tuned files: how the model ran when it was measured — ``dtype``, ``device``,
+            ``attn_implementation``, ``quantization``, ``batch_size``, ``threads``,
+            ``chat_template``, ``context_length``, ``max_tokens``, ``config``, ``settings``,
+            ``versions`` (``RECIPE_FIELDS``); None for an unmeasured recommendation.
+        measured: tuned files: per canonical capability, ``confidence`` (in [0, 1]) and its
+            ``evidence`` (metric, value, ci_low, ci_high, n, eval_set, hardware_id, hand_made),
+            with the speed and memory figures (``latency_median_s``, ``ttft_median_s``,
+            ``decode_tokens_per_s``, ``samples_per_s``, ``real_time_factor``, ``model_mb`` …;
+            ``MEASURED_FIELDS``); None for an unmeasured recommendation.
 
     Raises:
         RecommendationError: every invalid field, with its name (``at 'params_b': ...``).
@@ -241,6 +360,8 @@ class ModelRecommendation(_RecommendationFields):
         shape: ModelShape | Mapping[str, Any] | None = None,
         tags: Sequence[str] | str = (),
         size_gb: float | None = None,
+        recipe: Mapping[str, Any] | None = None,
+        measured: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         """Parse raw values into a recommendation.
 
@@ -269,6 +390,8 @@ class ModelRecommendation(_RecommendationFields):
             "shape": shape,
             "tags": tags,
             "size_gb": size_gb,
+            "recipe": recipe,
+            "measured": measured,
         }
         values, problems = parse_recommendation_fields(raw)
         if problems:
@@ -366,7 +489,19 @@ class ModelRecommendation(_RecommendationFields):
             }
         if self.notes:
             out["notes"] = self.notes
+        if self.recipe is not None:
+            out["recipe"] = copy.deepcopy(dict(self.recipe))
+        if self.measured is not None:
+            out["measured"] = {c: copy.deepcopy(dict(m)) for c, m in self.measured.items()}
         return out
+
+    def measured_capabilities(self) -> dict[str, tuple[float, dict[str, Any]]]:
+        """Per capability this recommendation was measured for: (confidence, evidence), the
+        arguments of ``ModelCapabilities.apply_measured`` (empty when it was not measured)."""
+        return {
+            capability: (float(figures["confidence"]), dict(figures["evidence"]))
+            for capability, figures in (self.measured or {}).items()
+        }
 
     @classmethod
     def parse(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -14,6 +15,7 @@ import pytest
 
 from hfbench.core.architecture import ModelArchitecture
 from hfbench.core.errors import ModelNotFoundError
+from hfbench.core.heads import auto_class_for
 from hfbench.sources import detect_architecture
 from hfbench.sources.cache import COMPLETE_MARKER
 from hfbench.testing import (
@@ -28,6 +30,7 @@ from hfbench.testing import (
     tiny_model_path,
 )
 from hfbench.testing import zoo as zoo_module
+from hfbench.testing.zoo import TinyModelSpec
 
 TinyModel = Callable[[str], Path]
 
@@ -103,12 +106,19 @@ def test_architecture_detection_agrees_with_manifest(kind: str, tiny_model: Tiny
 
 
 @pytest.mark.parametrize("kind", TINY_MODEL_KINDS)
-def test_loads_with_declared_auto_classes(kind: str, tiny_model: TinyModel) -> None:
+def test_loads_with_the_auto_class_its_head_row_gives(kind: str, tiny_model: TinyModel) -> None:
     folder = tiny_model(kind)
     spec = TINY_MODEL_SPECS[kind]
+    assert spec.auto_model_class == auto_class_for(spec.architecture, spec.model_class)
     model = _auto(spec.auto_model_class).from_pretrained(folder)
     assert type(model).__name__ == spec.model_class
     assert _auto(spec.preprocessor_class).from_pretrained(folder) is not None
+
+
+def test_auto_classes_are_derived_not_declared() -> None:
+    assert "auto_model_class" not in {f.name for f in dataclasses.fields(TinyModelSpec)}
+    for spec in TINY_MODEL_SPECS.values():
+        assert spec.manifest()["auto_model_class"] == spec.auto_model_class
 
 
 def test_weights_are_deterministic_and_rng_is_untouched(tmp_path: Path) -> None:

@@ -83,7 +83,7 @@ def test_chat_exact_answers_with_the_planned_settings(tiny_llama: Path) -> None:
     assert plan.eval_set == "chat-exact-answers"
     result = run_planned_quality(loaded(tiny_llama), "chat", overrides={"max_tokens": 4})
     assert result.hand_made and result.metric == "squad-exact-match"
-    assert result.overrides == {"max_tokens": 4}
+    assert result.overrides == {"max_tokens": 4, "temperature": 0.0}
     assert result.n == plan.size("quick") and set(result.other_metrics) == {"squad-f1"}
 
 
