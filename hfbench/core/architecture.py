@@ -142,7 +142,8 @@ def architecture_from_config_dict(config: Mapping[str, Any]) -> ModelArchitectur
         return ModelArchitecture.ENCODER_DECODER
     logger.warning(
         "Could not decide the architecture of model_type=%r from its config; assuming %s. "
-        "Pin it with ModelConfig(architecture=...) or the provider's 'architecture' key.",
+        "Pin it: pipeline_for(model, architecture='encoder_only'), or the provider's "
+        "'architecture' key (create_provider('huggingface', {'model': ..., 'architecture': ...})).",
         model_type or None,
         ModelArchitecture.DECODER_ONLY.value,
     )

@@ -2,10 +2,10 @@
 
 ``checkpoint_capabilities`` does from the config (its ``architectures`` list, ``model_type`` and
 labels) and the tokenizer's files (a chat template) what ``BasePipeline.load`` does after loading
-(``HeadLoader.refine_capabilities``): a bare
-sentence-embedding BERT serves embeddings only, a masked-LM BERT fill-mask and embeddings, a
-classifier its classification capabilities. No weights are read, and nothing is prepared: an
-embedded model that is not converted yet is answered from its catalogue entry.
+(``HeadLoader.refine_capabilities``): a bare sentence-embedding BERT serves embeddings only, a
+masked-LM BERT fill-mask and embeddings, a classifier its classification capabilities. No weights
+are read, and nothing is prepared: an embedded model that is not converted yet is answered from
+its catalogue entry. ``hfbench detect`` prints it; a provider can show it before loading.
 """
 
 from __future__ import annotations

@@ -107,9 +107,9 @@ def find_head(
     Order: a head whose class the checkpoint names (``config.architectures``) and that serves the
     capability; else an untrained head (a bare backbone) that knows the ``model_type``. A config
     that names no class gets ``default`` first (when it knows the ``model_type``, or when no head
-    does: remote code), then, with no capability asked, the untrained heads that know its
-    ``model_type``, or, with one asked, any head that knows it (trusting the request). Returns
-    None when no head serves the capability.
+    does and the config maps its classes itself: remote code's ``auto_map``), then, with no
+    capability asked, the untrained heads that know its ``model_type``, or, with one asked, any
+    head that knows it (trusting the request). Returns None when no head serves the capability.
 
     Raises:
         ModelLoadError: no head of the table knows this checkpoint.
@@ -117,14 +117,16 @@ def find_head(
     model_type = str(getattr(hf_config, "model_type", "") or "")
     known = [h for h in heads if h.class_names(model_type)]
     own = own_heads(hf_config, heads)
+    remote = bool(getattr(hf_config, "auto_map", None))
+    trusted = default is not None and (default in known or (not known and remote))
     if getattr(hf_config, "architectures", None):
         candidates = own + [h for h in known if h not in own and not h.trained]
     else:
-        first = [default] if default is not None and (default in known or not known) else []
+        first = [default] if trusted and default is not None else []
         if capability is None:  # no class named: prefer a head that adds no random weights
             known = [h for h in known if not h.trained] + [h for h in known if h.trained]
         candidates = first + [h for h in known if h is not default]
-    if not known and not own and default is None:
+    if not known and not own and not trusted:
         raise ModelLoadError(
             f"No transformers Auto class among {', '.join(sorted({h.auto_class for h in heads}))} "
             f"loads model_type={model_type!r}; this pipeline cannot load it."

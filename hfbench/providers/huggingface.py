@@ -227,10 +227,27 @@ class HuggingFaceProvider(AbstractLLMInterface):
         self._pipeline = None
 
     def get_capabilities(self) -> dict[str, dict[str, Any]]:
-        """The model's capabilities with confidences (the loaded checkpoint's, once loaded)."""
+        """What this model's checkpoint can serve, with confidences: refined by its head from its
+        config before loading (the same set as after), and measured where a tuned recommendation
+        file loaded into this provider has measurements of this model (``source="measured"``)."""
         if self._pipeline is not None and self._pipeline.is_loaded:
-            return self._pipeline.capabilities.to_dict()
-        return ModelCapabilities(self.architecture).to_dict()
+            capabilities = self._pipeline.capabilities
+        else:
+            from hfbench.pipelines.checkpoint import checkpoint_capabilities
+
+            capabilities = checkpoint_capabilities(
+                self.model_name, architecture=self._config.get("architecture") or self.architecture
+            )
+        self._apply_measured(capabilities)
+        return capabilities.to_dict()
+
+    def _apply_measured(self, capabilities: ModelCapabilities) -> None:
+        """Replace priors by the confidences a tuned file measured for this model (and hardware)."""
+        measured = getattr(self._registry, "measured_capabilities", None)
+        if measured is None:
+            return
+        for name, (confidence, evidence) in measured(self.model_name).items():
+            capabilities.apply_measured(name, confidence, evidence)
 
     # ---- detection ------------------------------------------------------------------------
     def detect_capability(self, prompt: str = "", media: Any = None, **kwargs: Any) -> CapabilityDetection:

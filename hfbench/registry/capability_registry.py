@@ -607,9 +607,8 @@ def tuned_file_matches(
     made_on = (loaded.hardware or {}).get("name", "another machine")
     if loaded.hardware_id is not None and here_id is not None:
         if loaded.hardware_id != here_id:
-            return False, (
-                f"ignored: made on {made_on} (hardware id {loaded.hardware_id}), this hardware's id is {here_id}"
-            )
+            made = f"made on {made_on} (hardware id {loaded.hardware_id})"
+            return False, f"ignored: {made}, this hardware's id is {here_id}"
         reason = f"hardware id {here_id} matches"
         if here_fingerprint is not None and here_fingerprint != loaded.fingerprint:
             logger.warning(

@@ -44,12 +44,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from hfbench.core.capability import canonical_capability
 from hfbench.core.datafiles import DATA_SUFFIXES, read_data_file, read_package_json, write_data_file
-from hfbench.core.errors import RecommendationError, UnsupportedCapabilityError, did_you_mean
+from hfbench.core.errors import RecommendationError, did_you_mean
 from hfbench.core.hardware import SystemInfo
 from hfbench.core.validation import Field, Problem, check_table, join_path
-from hfbench.registry.recommendation import ModelRecommendation, recommendation_error
+from hfbench.registry.recommendation import ModelRecommendation, capability_key, recommendation_error
 from hfbench.registry.tiers import SIZE_TIERS, tier_violation
 
 FILE_VERSION = 1
@@ -220,10 +219,9 @@ def _parse_recommendations(
     problems: list[Problem] = []
     for cap_key, tiers in table.items():
         cap_path = join_path(section, cap_key)
-        try:
-            capability = canonical_capability(str(cap_key))
-        except UnsupportedCapabilityError as exc:
-            problems.append(Problem(cap_path, str(exc)))
+        capability = capability_key(cap_key, cap_path)
+        if isinstance(capability, Problem):
+            problems.append(capability)
             continue
         if capability in out:
             problems.append(Problem(cap_path, f"{cap_key!r} names {capability!r} again (aliases count)"))

@@ -50,6 +50,7 @@ __all__ = [
     "RESOURCE_ALIASES",
     "RESOURCE_REQUIREMENTS",
     "ModelRecommendation",
+    "capability_key",
     "is_generative",
     "normalise_requirements",
     "parse_recommendation_fields",
@@ -113,10 +114,24 @@ def _shape(
     return (None if problems else ModelShape(**sizes)), problems
 
 
+def capability_key(key: object, key_path: str) -> str | Problem:
+    """A table key read as a capability: its canonical name, or the problem (with did-you-mean)."""
+    try:
+        return canonical_capability(str(key))
+    except UnsupportedCapabilityError as exc:
+        return Problem(key_path, str(exc))
+
+
+def _without_none(table: dict[str, Any]) -> dict[str, Any]:
+    """A table without its null values: a null figure is a missing one (TOML files have no null)."""
+    return {k: v for k, v in table.items() if v is not None}
+
+
 def _recipe(value: Mapping[str, Any] | None, key_path: str) -> tuple[dict[str, Any] | None, list[Problem]]:
     if value is None:
         return None, []
     recipe, problems = check_table(value, RECIPE_FIELDS, key_path=key_path)
+    recipe = _without_none(recipe)
     for name in ("versions", "config", "settings"):
         if name in recipe:
             recipe[name] = dict(recipe[name])
@@ -137,19 +152,19 @@ def _measured(
     problems: list[Problem] = []
     for cap_key, entry in value.items():
         path = join_path(key_path, cap_key)
-        try:
-            capability = canonical_capability(str(cap_key))
-        except UnsupportedCapabilityError as exc:
-            problems.append(Problem(path, str(exc)))
+        capability = capability_key(cap_key, path)
+        if isinstance(capability, Problem):
+            problems.append(capability)
             continue
         figures, found = check_table(entry, MEASURED_FIELDS, key_path=path)
         problems += found
         if "evidence" in figures:
-            figures["evidence"], found = check_table(
+            evidence, found = check_table(
                 figures["evidence"], EVIDENCE_FIELDS, key_path=join_path(path, "evidence")
             )
+            figures["evidence"] = _without_none(evidence)
             problems += found
-        out[capability] = figures
+        out[capability] = _without_none(figures)
     return (None if problems else out), problems
 
 

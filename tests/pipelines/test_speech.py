@@ -1,4 +1,7 @@
-"""SpeechPipeline on tiny models: Whisper (seq2seq), wav2vec 2.0 and HuBERT (CTC); long-audio windows."""
+"""SpeechPipeline on tiny models: Whisper (seq2seq), wav2vec 2.0 and HuBERT (CTC); long audio.
+
+Whisper's long-form decoding, languages and fallback are pinned in ``test_speech_whisper.py``.
+"""
 
 from __future__ import annotations
 
@@ -23,13 +26,19 @@ from hfbench.core.errors import (
 )
 from hfbench.pipelines import SpeechPipeline, pipeline_for
 from hfbench.pipelines.media import MediaInput
-from hfbench.pipelines.processors.speech import plan_windows
+from hfbench.pipelines.processors.speech import WindowedSeq2SeqDecoder
+from hfbench.pipelines.processors.speech_clips import Clip, plan_windows
+from hfbench.pipelines.processors.speech_ctc import plan_strided_windows
 from hfbench.pipelines.results import TranscriptResult
 from hfbench.testing import synthetic_audio, synthetic_image
 
 RATE = 16000
-SHORT_WINDOW_S = 3
-SHORT: dict[str, Any] = {"max_tokens": 4}  # random tiny decoders never stop on their own
+NO_FALLBACK: dict[str, Any] = dict.fromkeys(
+    ("compression_ratio_threshold", "logprob_threshold", "no_speech_threshold")
+)
+SHORT: dict[str, Any] = {"max_tokens": 4, **NO_FALLBACK}
+"""Random tiny decoders never stop on their own, and their improbable text would always be sent
+to Whisper's temperature fallback (pinned in ``test_speech_whisper.py``)."""
 
 
 def audio(seconds: float, seed: int = 0, rate: int = RATE) -> MediaInput:
@@ -44,9 +53,6 @@ def ctc_frames(pipe: SpeechPipeline, num_samples: int) -> int:
 def transcript(result: object) -> TranscriptResult:
     assert isinstance(result, TranscriptResult)
     return result
-
-
-# ---- zoo checkpoints with an edited config ---------------------------------------------------
 
 
 def _copy_with_config(source: Path, dest: Path, edit: Callable[[dict[str, object]], None], name: str) -> Path:
@@ -81,18 +87,6 @@ def hubert(tiny_hubert: Path) -> SpeechPipeline:
     return SpeechPipeline().load(str(tiny_hubert))  # type: ignore[return-value]
 
 
-@pytest.fixture(scope="module")
-def english_whisper(tmp_path_factory: pytest.TempPathFactory, tiny_whisper_3s: Path) -> SpeechPipeline:
-    """The short tiny Whisper marked English-only, like the ``*.en`` checkpoints."""
-    folder = _copy_with_config(
-        tiny_whisper_3s,
-        tmp_path_factory.mktemp("whisper-en"),
-        lambda data: data.update(is_multilingual=False),
-        "generation_config.json",
-    )
-    return SpeechPipeline().load(str(folder))  # type: ignore[return-value]
-
-
 # ---- loading ---------------------------------------------------------------------------------
 
 
@@ -125,7 +119,31 @@ def test_a_checkpoint_without_a_ctc_head_is_refused_not_given_a_random_one(
         SpeechPipeline().load(str(folder))
 
 
-# ---- windows ---------------------------------------------------------------------------------
+# ---- overlapping windows (CTC) ----------------------------------------------------------------
+
+
+def test_audio_no_longer_than_a_window_is_one_window_without_overlap() -> None:
+    (window,) = plan_strided_windows(0, RATE * 5, RATE, 30.0, 5.0)
+    assert (window.start, window.end, window.left, window.right) == (0, RATE * 5, 0, 0)
+
+
+def test_overlapping_windows_keep_spans_that_tile_the_audio() -> None:
+    total = RATE * 70
+    windows = plan_strided_windows(0, total, RATE, 30.0, 5.0)
+    assert [(w.start // RATE, w.end // RATE) for w in windows] == [(0, 30), (20, 50), (40, 70)]
+    assert [w.kept for w in windows] == [(0, 25 * RATE), (25 * RATE, 45 * RATE), (45 * RATE, total)]
+    for a, b in itertools.pairwise(windows):
+        assert a.end - b.start == 2 * 5 * RATE  # neighbours share both strides
+        assert a.kept[1] == b.kept[0]
+
+
+def test_an_overlap_of_half_the_window_is_a_config_error(wav2vec2: SpeechPipeline) -> None:
+    with pytest.raises(ConfigError, match="stride_length_s=1.5") as err:
+        wav2vec2.process([audio(1.0)], chunk_length_s=3.0, stride_length_s=1.5)
+    assert err.value.key_path == "stride_length_s"
+
+
+# ---- quiet-place windows (sequence-to-sequence models without long-form decoding) -------------
 
 
 def test_audio_shorter_than_a_window_is_one_span() -> None:
@@ -151,6 +169,21 @@ def test_cuts_fall_in_a_pause_near_the_window_end() -> None:
     assert 28.6 * RATE <= first_end <= 28.8 * RATE
 
 
+def test_a_seq2seq_model_without_long_form_decodes_quiet_cut_windows(short_whisper: SpeechPipeline) -> None:
+    """The Speech2Text path, run on the tiny Whisper's plain ``generate``."""
+    loaded = short_whisper.loaded
+    decoder = WindowedSeq2SeqDecoder(
+        loaded.model, loaded.processor.feature_extractor, loaded.tokenizer, config={"max_tokens": 2}
+    )
+    clip = Clip(0, synthetic_audio(7.0), RATE)
+    (found,) = decoder.transcribe([clip], batch_size=4)
+    assert found.windows == 3 and len(found.segments) == 3
+    assert found.segments[0].start_s == 0.0 and found.segments[-1].end_s == 7.0
+    assert all(c.end_s - c.start_s <= 3.0 for c in found.segments)
+    assert found.text == " ".join(c.text for c in found.segments if c.text)
+    assert "".join(decoder.stream(clip)) == found.text
+
+
 # ---- Whisper (sequence to sequence) -----------------------------------------------------------
 
 
@@ -161,28 +194,6 @@ def test_whisper_transcribes_a_short_clip_without_chunks(short_whisper: SpeechPi
     assert (result.input_tokens, result.input_unit) == (100, "frames")  # 50 encoder frames a second
     assert 0 < result.output_tokens <= SHORT["max_tokens"]
     assert result.extra["audio_s"] == 2.0 and result.extra["windows"] == 1
-
-
-def test_whisper_splits_70_seconds_into_three_timed_chunks(whisper: SpeechPipeline) -> None:
-    result = transcript(whisper.process([audio(70.0)], chunk_length_s=30.0, language="en", **SHORT)[0])
-    assert len(result.chunks) == 3
-    starts = [c.start_s for c in result.chunks]
-    assert starts[0] == 0.0 and starts == sorted(starts)
-    assert all(25.0 < c.end_s - c.start_s <= 30.0 for c in result.chunks[:2])
-    assert all(a.end_s == b.start_s for a, b in zip(result.chunks, result.chunks[1:], strict=False))
-    assert result.chunks[-1].end_s == 70.0
-    assert result.text == " ".join(c.text for c in result.chunks)
-    assert 3500 <= result.input_tokens <= 3503  # 50 a second, a partial frame per window rounded up
-    assert 0 < result.output_tokens <= 3 * SHORT["max_tokens"]
-    assert result.extra["windows"] == 3
-
-
-def test_windows_never_exceed_the_models_input_window(short_whisper: SpeechPipeline) -> None:
-    result = transcript(short_whisper.process([audio(7.0)], chunk_length_s=30.0, **SHORT)[0])
-    assert len(result.chunks) == 3
-    assert all(c.end_s - c.start_s <= SHORT_WINDOW_S for c in result.chunks)
-    shorter = transcript(short_whisper.process([audio(7.0)], chunk_length_s=1.0, **SHORT)[0])
-    assert len(shorter.chunks) >= 7 and all(c.end_s - c.start_s <= 1.0 for c in shorter.chunks)
 
 
 def test_audio_at_another_rate_is_resampled_to_the_feature_extractors(short_whisper: SpeechPipeline) -> None:
@@ -200,66 +211,31 @@ def test_int16_audio_transcribes_like_the_same_float_audio(short_whisper: Speech
     assert as_int.text == as_float.text
 
 
-def test_whisper_batches_come_back_in_input_order(short_whisper: SpeechPipeline) -> None:
-    items = [audio(seconds, seed=i) for i, seconds in enumerate([1.0, 2.5, 0.5, 7.0])]
+def test_whisper_batches_come_back_in_input_order_as_if_alone(short_whisper: SpeechPipeline) -> None:
+    items = [audio(seconds, seed=i) for i, seconds in enumerate([1.0, 2.5, 0.5, 7.0, 5.0])]
     batched = [transcript(r) for r in short_whisper.process(items, batch_size=3, **SHORT)]
-    assert [r.extra["audio_s"] for r in batched] == [1.0, 2.5, 0.5, 7.0]
-    assert [r.extra["windows"] for r in batched] == [1, 1, 1, 3]
+    assert [r.extra["audio_s"] for r in batched] == [1.0, 2.5, 0.5, 7.0, 5.0]
     single = [transcript(short_whisper.process([item], batch_size=1, **SHORT)[0]) for item in items]
     assert [r.text for r in batched] == [r.text for r in single]
-    assert [r.input_tokens for r in batched] == [r.input_tokens for r in single]
-    assert [r.input_tokens for r in batched][:3] == [50, 125, 25]
+    assert [r.chunks for r in batched] == [r.chunks for r in single]
+    assert [r.input_tokens for r in batched] == [50, 125, 25, 350, 250]
+    assert [r.extra["windows"] for r in batched][:3] == [1, 1, 1]
 
 
-def test_multilingual_whisper_takes_language_and_task(short_whisper: SpeechPipeline) -> None:
-    result = transcript(short_whisper.process([audio(1.0)], language="fr", task="translate", **SHORT)[0])
-    assert result.language == "fr"
-    assert transcript(short_whisper.process([audio(1.0)], **SHORT)[0]).language is None  # detected
-
-
-def test_english_only_whisper_refuses_other_languages_and_translation(
-    english_whisper: SpeechPipeline,
-) -> None:
-    assert transcript(english_whisper.process([audio(1.0)], language="en", **SHORT)[0]).language == "en"
-    assert transcript(english_whisper.process([audio(1.0)], **SHORT)[0]).language == "en"
-    with pytest.raises(ConfigError, match=r"English-only.*language='fr'") as err:
-        english_whisper.process([audio(1.0)], language="fr")
-    assert err.value.key_path == "language"
-    with pytest.raises(ConfigError, match="cannot translate"):
-        english_whisper.process([audio(1.0)], task="translate")
-
-
-def test_silent_windows_are_not_transcribed(short_whisper: SpeechPipeline) -> None:
-    samples = np.concatenate([synthetic_audio(2.0), np.zeros(RATE * 4, dtype=np.float32)])
-    result = transcript(short_whisper.process([MediaInput.audio(samples, sampling_rate=RATE)], **SHORT)[0])
-    assert [c.text != "" for c in result.chunks] == [True, False, False]
-    assert result.extra["skipped_silent_windows"] == 2
-    assert result.input_tokens < 6 * 50  # only the audible window was read
+def test_silence_is_not_transcribed(short_whisper: SpeechPipeline) -> None:
     silence = MediaInput.audio(np.zeros(RATE, dtype=np.float32), sampling_rate=RATE)
-    quiet = transcript(short_whisper.process([silence], **SHORT)[0])
-    assert (quiet.text, quiet.output_tokens, quiet.input_tokens) == ("", 0, 0)
+    quiet, spoken = (transcript(r) for r in short_whisper.process([silence, audio(1.0)], **SHORT))
+    assert (quiet.text, quiet.output_tokens, quiet.input_tokens, quiet.chunks) == ("", 0, 0, [])
+    assert quiet.extra["silent"] and not spoken.extra["silent"]
+    assert spoken.text
+    assert list(short_whisper.stream(silence, **SHORT)) == []
 
 
-def test_whisper_streams_the_same_text_window_by_window(short_whisper: SpeechPipeline) -> None:
-    item = audio(7.0)
-    pieces = list(short_whisper.stream(item, **SHORT))
-    assert len(pieces) == 3
-    result = transcript(short_whisper.process([item], **SHORT)[0])
-    assert "".join(pieces) == result.text
-
-
-def test_max_tokens_bounds_each_window(short_whisper: SpeechPipeline) -> None:
-    result = transcript(short_whisper.process([audio(1.0)], max_tokens=2)[0])
-    assert 0 < result.output_tokens <= 2
-
-
-def test_whisper_timestamps_stay_inside_their_windows(short_whisper: SpeechPipeline) -> None:
-    result = transcript(short_whisper.process([audio(5.0)], return_timestamps=True, **SHORT)[0])
-    assert result.chunks
-    windows = plan_windows(synthetic_audio(5.0), RATE, SHORT_WINDOW_S)
-    bounds = [(start / RATE, end / RATE) for start, end in windows]
-    for chunk in result.chunks:
-        assert any(lo - 1e-3 <= chunk.start_s <= chunk.end_s <= hi + 1e-3 for lo, hi in bounds)
+def test_text_or_image_inputs_are_media_errors(whisper: SpeechPipeline) -> None:
+    with pytest.raises(MediaInputError, match="takes audio inputs, got text"):
+        whisper.process(["hello"])
+    with pytest.raises(MediaInputError, match="takes audio inputs, got image"):
+        whisper.process([MediaInput.image(synthetic_image())])
 
 
 # ---- CTC (wav2vec 2.0, HuBERT) ---------------------------------------------------------------
@@ -275,11 +251,10 @@ def test_ctc_greedy_decoding_gives_text_and_frame_counts(
     assert result.input_unit == "frames"
     assert result.input_tokens == ctc_frames(pipe, RATE)
     assert 0 < result.output_tokens <= result.input_tokens
+    assert result.chunks == [] and result.language is None
 
 
 def test_ctc_decoding_is_the_collapsed_argmax_of_the_logits(wav2vec2: SpeechPipeline) -> None:
-    import itertools
-
     import torch
 
     samples = synthetic_audio(1.0)
@@ -293,20 +268,44 @@ def test_ctc_decoding_is_the_collapsed_argmax_of_the_logits(wav2vec2: SpeechPipe
     assert result.text == tokenizer.decode(ids, skip_special_tokens=True).strip()
 
 
-def test_ctc_long_audio_is_chunked_with_time_spans(wav2vec2: SpeechPipeline) -> None:
-    result = transcript(wav2vec2.process([audio(7.0)], chunk_length_s=3.0)[0])
-    assert len(result.chunks) == 3
-    assert [c.start_s for c in result.chunks] == sorted(c.start_s for c in result.chunks)
-    assert result.chunks[0].start_s == 0.0 and result.chunks[-1].end_s == 7.0
+def test_ctc_long_audio_merges_overlapping_windows_into_timed_chunks(wav2vec2: SpeechPipeline) -> None:
+    result = transcript(wav2vec2.process([audio(7.0)], chunk_length_s=3.0, stride_length_s=0.5)[0])
+    # Windows of 3 s every 2 s; each keeps its middle, the halves of the overlaps go to neither twice.
+    assert [(c.start_s, c.end_s) for c in result.chunks] == [(0.0, 2.5), (2.5, 4.5), (4.5, 7.0)]
+    assert result.extra["windows"] == 3
     assert result.text == " ".join(c.text for c in result.chunks if c.text)
+    # The kept frames tile the clip: about as many as one pass over the whole of it.
+    assert abs(result.input_tokens - ctc_frames(wav2vec2, 7 * RATE)) <= 3
 
 
-def test_ctc_word_timestamps_fall_inside_the_clip(wav2vec2: SpeechPipeline) -> None:
+def test_ctc_overlap_defaults_to_a_sixth_of_the_window(wav2vec2: SpeechPipeline) -> None:
+    result = transcript(wav2vec2.process([audio(7.0)], chunk_length_s=3.0)[0])
+    assert [(c.start_s, c.end_s) for c in result.chunks] == [(0.0, 2.5), (2.5, 4.5), (4.5, 7.0)]
+
+
+def test_ctc_word_timestamps_are_absolute_and_in_order_across_windows(wav2vec2: SpeechPipeline) -> None:
+    result = transcript(wav2vec2.process([audio(7.0)], chunk_length_s=3.0, return_timestamps=True)[0])
+    assert result.chunks
+    for chunk in result.chunks:
+        assert 0.0 <= chunk.start_s <= chunk.end_s <= 7.0
+    assert [c.start_s for c in result.chunks] == sorted(c.start_s for c in result.chunks)
+    assert result.chunks[-1].end_s > 4.5  # words of the last window are placed after its start
+    assert result.text == " ".join(c.text for c in result.chunks)
+
+
+def test_ctc_word_timestamps_fall_inside_a_short_clip(wav2vec2: SpeechPipeline) -> None:
     result = transcript(wav2vec2.process([audio(2.0)], return_timestamps=True)[0])
     assert result.chunks
     for chunk in result.chunks:
         assert 0.0 <= chunk.start_s <= chunk.end_s <= 2.0
-    assert [c.start_s for c in result.chunks] == sorted(c.start_s for c in result.chunks)
+
+
+def test_ctc_streams_the_merged_text_word_by_word(wav2vec2: SpeechPipeline) -> None:
+    item = audio(7.0)
+    pieces = list(wav2vec2.stream(item, chunk_length_s=3.0))
+    result = transcript(wav2vec2.process([item], chunk_length_s=3.0)[0])
+    assert len(pieces) >= 2
+    assert "".join(pieces) == result.text
 
 
 def test_ctc_batches_come_back_in_input_order(hubert: SpeechPipeline) -> None:
@@ -317,14 +316,7 @@ def test_ctc_batches_come_back_in_input_order(hubert: SpeechPipeline) -> None:
     assert [r.input_tokens for r in results] == [ctc_frames(hubert, int(s * RATE)) for s in (0.5, 2.0, 1.0)]
 
 
-# ---- inputs and lifecycle --------------------------------------------------------------------
-
-
-def test_text_or_image_inputs_are_media_errors(whisper: SpeechPipeline) -> None:
-    with pytest.raises(MediaInputError, match="takes audio inputs, got text"):
-        whisper.process(["hello"])
-    with pytest.raises(MediaInputError, match="takes audio inputs, got image"):
-        whisper.process([MediaInput.image(synthetic_image())])
+# ---- lifecycle -------------------------------------------------------------------------------
 
 
 def test_unload_drops_the_model_and_processing_then_needs_a_load(tiny_wav2vec2: Path) -> None:

@@ -44,3 +44,13 @@ def test_tokenizer_facts_come_from_the_files(tiny_llama: Path, tiny_gpt2: Path, 
 def test_a_mask_token_is_detected_before_loading(tiny_bert: Path) -> None:
     llm = HuggingFaceProvider({"model": str(tiny_bert)}, model_cache=ModelCache())
     assert llm.detect_capability("Paris is the [MASK] of France.").capability == "fill-mask"
+
+
+@pytest.mark.parametrize("kind", ["bert", "bert-classifier", "llama", "gpt2"])
+def test_capabilities_are_the_checkpoints_before_and_after_loading(tiny_model, kind: str) -> None:  # type: ignore[no-untyped-def]
+    llm = HuggingFaceProvider({"model": str(tiny_model(kind))}, model_cache=ModelCache())
+    before = llm.get_capabilities()
+    llm.pipeline  # noqa: B018 - loads the model
+    assert llm.get_capabilities().keys() == before.keys()
+    if kind == "bert":  # a masked LM: no classification or QA head to claim
+        assert set(before) == {"fill-mask", "embeddings"}

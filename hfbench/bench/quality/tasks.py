@@ -16,6 +16,7 @@ import io
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Any, ClassVar, TypeVar
 
 from hfbench.bench.quality.fetch import evaldata_dir
@@ -107,28 +108,21 @@ class QualityTask:
         Consecutive items with the same ``item_overrides`` share a ``process`` call of at most
         ``chunk_size`` items.
         """
-        items = call.eval_set.items
         predictions: list[Any] = []
-        start = 0
-        while start < len(items):
-            key = json.dumps(self.item_overrides(items[start]), sort_keys=True)
-            stop = start + 1
-            while (
-                stop < len(items)
-                and stop - start < self.chunk_size
-                and json.dumps(self.item_overrides(items[stop]), sort_keys=True) == key
-            ):
-                stop += 1
-            chunk = items[start:stop]
-            results = call.pipeline.process(
-                [self.to_input(item, call.options) for item in chunk],
-                call.capability,
-                **{**call.overrides, **self.item_overrides(chunk[0])},
-            )
-            predictions.extend(self.to_prediction(result, call.eval_set) for result in results)
-            start = stop
-            if call.progress is not None:
-                call.progress(len(predictions))
+        for _, run in groupby(
+            call.eval_set.items, key=lambda i: json.dumps(self.item_overrides(i), sort_keys=True)
+        ):
+            same = list(run)
+            for start in range(0, len(same), self.chunk_size):
+                chunk = same[start : start + self.chunk_size]
+                results = call.pipeline.process(
+                    [self.to_input(item, call.options) for item in chunk],
+                    call.capability,
+                    **{**call.overrides, **self.item_overrides(chunk[0])},
+                )
+                predictions.extend(self.to_prediction(result, call.eval_set) for result in results)
+                if call.progress is not None:
+                    call.progress(len(predictions))
         return predictions
 
 

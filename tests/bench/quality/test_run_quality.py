@@ -6,10 +6,12 @@ result holds what the store and the tuner need, and that it survives JSON.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,7 +30,7 @@ from hfbench.core.errors import ConfigError
 GetSet = Callable[..., EvalSet]
 
 
-def loaded(folder: Path) -> object:
+def loaded(folder: Path) -> Any:
     return hfbench.pipeline_for(str(folder)).load()
 
 
@@ -64,8 +66,12 @@ def test_perplexity_on_brown_passages(tiny_llama: Path, eval_set: GetSet) -> Non
 
 def test_sentiment_by_prompting_predicts_one_of_the_labels(tiny_llama: Path, eval_set: GetSet) -> None:
     reviews = eval_set("uci-sentiment", n=6)
-    result = run_quality(loaded(tiny_llama), "text-classification", reviews, other_metrics=["macro-f1"])
+    done: list[int] = []
+    result = run_quality(
+        loaded(tiny_llama), "text-classification", reviews, other_metrics=["macro-f1"], progress=done.append
+    )
     check_complete(result, reviews)
+    assert done[-1] == 6 and done == sorted(done)
     assert {r.prediction for r in result.records} <= {"negative", "positive"}
     assert set(result.other_metrics) == {"macro-f1"}
 
@@ -88,12 +94,24 @@ def test_chat_exact_answers_with_the_planned_settings(tiny_llama: Path) -> None:
 
 
 def test_translation_passes_each_items_languages(tiny_t5: Path, eval_set: GetSet) -> None:
-    paragraphs = eval_set("udhr-en-de", n=3)
-    result = run_quality(
-        loaded(tiny_t5), "translation", paragraphs, {"max_length": 8}, other_metrics=["bleu"]
-    )
-    check_complete(result, paragraphs)
-    assert result.metric == "chrf" and 0 <= result.value <= 100
+    french, german = eval_set("udhr-en-fr", n=2), eval_set("udhr-en-de", n=2)
+    mixed = dataclasses.replace(french, items=french.items + german.items)
+    pipeline = loaded(tiny_t5)
+    asked: list[str] = []
+
+    class Recording:
+        """The pipeline, noting the target language of each call."""
+
+        model_name = "tiny-t5"
+
+        def process(self, inputs: list, capability: str, **overrides: object) -> list:
+            asked.append(str(overrides["tgt_lang"]))
+            return pipeline.process(inputs, capability, **overrides)
+
+    result = run_quality(Recording(), "translation", mixed, {"max_length": 8}, other_metrics=["bleu"])
+    check_complete(result, mixed)
+    assert asked == ["fr", "de"]
+    assert result.metric == "chrf" and 0 <= result.value <= 100 and "bleu" in result.other_metrics
 
 
 def test_extractive_qa_and_speech_and_images_run(

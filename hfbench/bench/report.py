@@ -1,0 +1,349 @@
+"""``report``: a results folder on one screen — what ran, how fast, how good, how much memory.
+
+Three tables, each within 100 columns as plain text (``str(report)``) and as Markdown
+(``report.to_markdown()``):
+
+* **cells** — model, capability, status, latency median, time to first token, throughput (decode
+  tokens/s, samples/s, or the real-time factor for speech), the memory the model took (MiB), the
+  quality metric's value with its 95 % interval, and the measured confidence;
+* **memory** — per model and dtype, the registry's estimate beside the measured memory and the
+  estimation error ``(estimate - measured) / measured`` (median over the model's cells, and the
+  worst);
+* **failures** — cells without a measurement, and oom / too-slow outcomes, with their reasons.
+
+Plots are ``hfbench.plots`` (``save_report_plots(report.frame, folder)``): ``bench`` draws nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from hfbench.bench.tune_measured import clean, results_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: The widest line a report prints.
+REPORT_WIDTH = 100
+
+#: Short names of metrics for the cells table (others are shown as they are, cut to fit).
+METRIC_ABBREVIATIONS: dict[str, str] = {
+    "perplexity": "ppl",
+    "squad-exact-match": "EM",
+    "squad-f1": "F1",
+    "accuracy": "acc",
+    "macro-f1": "mF1",
+    "spearman": "rho",
+    "rouge-l": "rougeL",
+    "wer": "WER",
+    "chrf": "chrF",
+    "bleu": "BLEU",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a report table: its header, width (characters) and alignment."""
+
+    header: str
+    width: int
+    right: bool = False
+
+
+Table = tuple[tuple[Column, ...], tuple[tuple[str, ...], ...]]
+
+
+def _fit(text: str, width: int) -> str:
+    text = " ".join(str(text).split())  # one line
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def format_table(columns: Sequence[Column], rows: Iterable[Sequence[str]], *, markdown: bool = False) -> str:
+    """A fixed-width table: space-separated text, or a Markdown (GFM) table with ``|`` borders.
+
+    Cells longer than their column are cut with ``…``; ``|`` in a Markdown cell becomes ``/``.
+    """
+
+    def line(cells: Sequence[str]) -> str:
+        padded = []
+        for column, cell in zip(columns, cells, strict=True):
+            text = _fit(cell, column.width)
+            if markdown:
+                text = text.replace("|", "/")
+            padded.append(text.rjust(column.width) if column.right else text.ljust(column.width))
+        return ("|" + "|".join(padded) + "|") if markdown else " ".join(padded).rstrip()
+
+    lines = [line([c.header for c in columns])]
+    if markdown:
+        lines.append(
+            "|" + "|".join(("-" * (c.width - 1) + ":") if c.right else "-" * c.width for c in columns) + "|"
+        )
+    else:
+        lines.append(" ".join("-" * c.width for c in columns))
+    lines += [line(row) for row in rows]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- cell formatting
+def _num(value: Any) -> float | None:
+    value = clean(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def seconds_text(value: Any) -> str:
+    """``850ms``, ``1.23s``, ``12.3s``, ``-`` for none."""
+    seconds = _num(value)
+    if seconds is None:
+        return "-"
+    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.3g}s"
+
+
+def throughput_text(row: Mapping[str, Any]) -> str:
+    """Decode tokens/s for generation, the real-time factor for speech, else samples/s."""
+    decode = _num(row.get("decode_tokens_per_s"))
+    if decode is not None:
+        return f"{decode:.3g} tok/s"
+    rtf = _num(row.get("real_time_factor"))
+    if rtf is not None:
+        return f"RTF {rtf:.2g}"
+    samples = _num(row.get("samples_per_s"))
+    return f"{samples:.3g} smp/s" if samples is not None else "-"
+
+
+def compact_number(value: float) -> str:
+    """A metric value in at most 5 significant characters: ``0.67``, ``41.2``, ``802``."""
+    size = abs(value)
+    if size >= 100:
+        return f"{value:.0f}"
+    return f"{value:.1f}" if size >= 10 else f"{value:.2f}"
+
+
+def quality_text(row: Mapping[str, Any]) -> str:
+    """``0.67 [0.57,0.77]``: the value and its 95 % interval."""
+    value = _num(row.get("quality_value"))
+    if value is None:
+        return "-"
+    low, high = _num(row.get("quality_ci_low")), _num(row.get("quality_ci_high"))
+    interval = (
+        f" [{compact_number(low)},{compact_number(high)}]" if low is not None and high is not None else ""
+    )
+    return f"{compact_number(value)}{interval}"
+
+
+def _mib(value: Any) -> str:
+    mib = _num(value)
+    if mib is None:
+        return "-"
+    return f"{mib:.1f}" if abs(mib) < 10 else f"{mib:.0f}"
+
+
+def _percent(value: Any) -> str:
+    fraction = _num(value)
+    return f"{fraction * 100:+.0f}%" if fraction is not None else "-"
+
+
+# --------------------------------------------------------------------------- the tables
+# Widths leave room for Markdown's borders: a table of n columns takes the widths + n + 1.
+CELL_COLUMNS = (
+    Column("model", 14),
+    Column("capability", 12),
+    Column("status", 8),
+    Column("latency", 7, right=True),
+    Column("TTFT", 5, right=True),
+    Column("throughput", 10, right=True),
+    Column("MiB", 6, right=True),
+    Column("metric", 6),
+    Column("quality [95% CI]", 17),
+    Column("conf", 4, right=True),
+)
+MEMORY_COLUMNS = (
+    Column("model", 26),
+    Column("dtype", 9),
+    Column("cells", 5, right=True),
+    Column("weights", 8, right=True),
+    Column("estimate", 8, right=True),
+    Column("measured", 8, right=True),
+    Column("error", 6, right=True),
+    Column("worst", 6, right=True),
+)
+FAILURE_COLUMNS = (
+    Column("model", 18),
+    Column("capability", 16),
+    Column("status", 8),
+    Column("reason", REPORT_WIDTH - 18 - 16 - 8 - 5),
+)
+
+
+def _cell_row(row: Mapping[str, Any]) -> tuple[str, ...]:
+    metric = str(clean(row.get("quality_metric")) or "-")
+    confidence = _num(row.get("confidence"))
+    return (
+        str(row.get("short_model") or row.get("model")),
+        str(row.get("capability")),
+        str(row.get("status")),
+        seconds_text(row.get("latency_median_s")),
+        seconds_text(row.get("ttft_median_s")),
+        throughput_text(row),
+        _mib(row.get("model_mb")),
+        METRIC_ABBREVIATIONS.get(metric, metric),
+        quality_text(row),
+        f"{confidence:.2f}" if confidence is not None else "-",
+    )
+
+
+def memory_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per model and dtype: cells, weights, estimate and measured MiB (medians), and the
+    estimation error (median and worst of the cells' ``estimate_error``)."""
+    measured = frame[frame["model_mb"].notna() & frame["estimate_mb"].notna()]
+    out = []
+    for (model, dtype), group in measured.groupby(["model", "dtype"], sort=True, dropna=False):
+        errors = [e for e in (_num(v) for v in group["estimate_error"]) if e is not None]
+        out.append(
+            {
+                "model": model,
+                "short_model": group["short_model"].iloc[0],
+                "dtype": clean(dtype),
+                "cells": len(group),
+                "weights_mb": _num(group["weights_mb"].median()),
+                "estimate_mb": _num(group["estimate_mb"].median()),
+                "model_mb": _num(group["model_mb"].median()),
+                "estimate_error": float(sorted(errors)[len(errors) // 2]) if errors else None,
+                "worst_error": max(errors, key=abs) if errors else None,
+            }
+        )
+    return out
+
+
+def _memory_row(row: Mapping[str, Any]) -> tuple[str, ...]:
+    return (
+        str(row["short_model"]),
+        str(row["dtype"] or "-"),
+        str(row["cells"]),
+        _mib(row["weights_mb"]),
+        _mib(row["estimate_mb"]),
+        _mib(row["model_mb"]),
+        _percent(row["estimate_error"]),
+        _percent(row["worst_error"]),
+    )
+
+
+def _failure_row(row: Mapping[str, Any]) -> tuple[str, ...]:
+    return (
+        str(row.get("short_model") or row.get("model")),
+        str(row.get("capability")),
+        str(row.get("status")),
+        str(clean(row.get("error")) or "(no reason recorded)"),
+    )
+
+
+def _wrap(text: str, width: int = REPORT_WIDTH) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width) or [""]
+
+
+@dataclass(frozen=True)
+class Report:
+    """A results folder on one screen (``str(report)``, ``report.to_markdown()``).
+
+    Attributes:
+        frame: the ``load_results`` rows the report is made of (``hfbench.plots`` draws it).
+        cells: the cells table's rows (tidy rows, status ok first).
+        memory: per model and dtype, estimate vs measured (``memory_rows``).
+        failures: rows of cells that are not ``ok``, with their ``error``.
+    """
+
+    frame: pd.DataFrame
+    cells: tuple[dict[str, Any], ...]
+    memory: tuple[dict[str, Any], ...]
+    failures: tuple[dict[str, Any], ...]
+
+    @property
+    def hardware_ids(self) -> list[str]:
+        """The machines the rows were measured on."""
+        return sorted({str(h) for h in self.frame["hardware_id"].dropna()})
+
+    def headline(self) -> str:
+        """``9 cells on hardware b73fa977f7fa: 8 ok, 1 oom``."""
+        counts = self.frame["status"].value_counts()
+        statuses = ", ".join(f"{n} {s}" for s, n in counts.items())
+        machines = ", ".join(self.hardware_ids) or "unknown"
+        noun = "hardware" if len(self.hardware_ids) <= 1 else "machines"
+        return f"{len(self.frame)} cells on {noun} {machines}: {statuses or 'none'}"
+
+    def _sections(self, markdown: bool) -> list[str]:
+        table = functools.partial(format_table, markdown=markdown)
+
+        def title(text: str) -> str:
+            return f"## {text}" if markdown else f"{text}\n{'=' * len(text)}"
+
+        legend = (
+            "latency: median of a speed call; TTFT: time to first token; throughput: decode tok/s, "
+            "samples/s (smp/s) or real-time factor (RTF); MiB: memory the model took; quality: "
+            "the metric with its 95% bootstrap interval; conf: measured confidence."
+        )
+        parts = [
+            "\n".join(_wrap(f"hfbench report: {self.headline()}")),
+            title("Cells"),
+            table(CELL_COLUMNS, [_cell_row(r) for r in self.cells]),
+            "\n".join(_wrap(legend)),
+            title("Memory: estimated vs measured (MiB)"),
+        ]
+        if self.memory:
+            parts.append(table(MEMORY_COLUMNS, [_memory_row(r) for r in self.memory]))
+            note = (
+                "error: (estimate - measured) / measured, median over the model's cells; worst: the largest."
+            )
+            parts.append("\n".join(_wrap(note)))
+        else:
+            parts.append("No cell measured memory with an estimate beside it.")
+        parts.append(title("Failures and limits"))
+        if self.failures:
+            parts.append(table(FAILURE_COLUMNS, [_failure_row(r) for r in self.failures]))
+        else:
+            parts.append("None: every cell measured.")
+        return parts
+
+    def to_markdown(self) -> str:
+        """The report as Markdown (GitHub tables), every line within 100 columns."""
+        return "\n\n".join(self._sections(markdown=True)) + "\n"
+
+    def __str__(self) -> str:
+        return "\n\n".join(self._sections(markdown=False))
+
+
+def report(
+    results: pd.DataFrame | Iterable[Mapping[str, Any]] | str | os.PathLike[str] = "results",
+    *,
+    hardware_id: str | None = None,
+) -> Report:
+    """A one-screen report of harness results (pytest-benchmark rows are left out).
+
+    Args:
+        results: a results folder, harness records, or a ``load_results`` DataFrame.
+        hardware_id: only this machine's records (None: every machine's).
+
+    Returns:
+        A ``Report``; ``print(report)`` or ``report.to_markdown()``.
+
+    Raises:
+        ResultsError: a folder without results.
+    """
+    frame = results_frame(results)
+    frame = frame[frame["source"] == "hfbench"]
+    if hardware_id is not None:
+        frame = frame[frame["hardware_id"] == hardware_id]
+    frame = frame.reset_index(drop=True)
+    ordered = frame.assign(_failed=frame["status"] != "ok").sort_values(
+        ["_failed", "capability", "short_model", "settings"], kind="stable"
+    )
+    cells = tuple(ordered.drop(columns="_failed").to_dict("records"))
+    failures = tuple(r for r in cells if r.get("status") != "ok")
+    return Report(frame, cells, tuple(memory_rows(frame)), failures)

@@ -1,0 +1,495 @@
+"""``tune``: the rules (eligibility, paired comparisons, ties to the faster), the file it writes,
+and a brute-force check on a random measured table. Records here are synthetic (``make_record``)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import random
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hfbench.bench import tune_params
+from hfbench.bench.store import ResultStore
+from hfbench.bench.tune import TuneResult, tune
+from hfbench.bench.tune_measured import measured_capabilities
+from hfbench.bench.tune_params import model_size
+from hfbench.core.errors import ResultsError
+from hfbench.core.hardware import SystemInfo
+from hfbench.registry import CapabilityRegistry, model_catalog
+from hfbench.registry.files import load_recommendation_file
+
+#: A made-up machine whose hardware id the synthetic records carry.
+MACHINE = SystemInfo(
+    platform="linux",
+    machine="x86_64",
+    python_version="3.11",
+    cpu_model="synthetic cpu",
+    cpu_cores=4,
+    cpu_threads=8,
+    ram_total_gb=16.0,
+    ram_available_gb=12.0,
+    torch_version="2.0",
+    transformers_version="4.0",
+    name="synthetic box",
+)
+HW = MACHINE.hardware_id()
+ITEMS = 60
+COUNT_FROM_CONFIG = tune_params._config_params
+#: What "counting from the config" answers for synthetic models (filled by ``make_record``).
+CONFIG_PARAMS: dict[str, float] = {}
+
+
+@pytest.fixture(autouse=True)
+def synthetic_configs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Synthetic models have no config to count: answer from ``CONFIG_PARAMS`` instead."""
+    monkeypatch.setattr(tune_params, "_config_params", CONFIG_PARAMS.get)
+
+
+def weights_mb_for(params_b: float, bytes_per_param: float = 4.0) -> float:
+    """The fp32 weight MiB of a model of ``params_b`` billion parameters."""
+    return params_b * 1e9 * bytes_per_param / 1024**2
+
+
+def make_record(
+    model: str,
+    capability: str = "summarization",
+    *,
+    status: str = "ok",
+    level: int = 3,
+    latency_s: float = 1.0,
+    params_b: float = 1.0,
+    model_mb: float = 2000.0,
+    decode_tokens_per_s: float | None = None,
+    batch: int = 1,
+    settings: dict[str, Any] | None = None,
+    eval_set: str = "synthetic",
+    hardware_id: str = HW,
+    finished_at: str = "2026-01-01T00:00:00+00:00",
+    error: str = "",
+) -> dict[str, Any]:
+    """A harness record with ROUGE-L quality: the first ``level * 10`` of 60 items right.
+
+    Two records of the same level have identical predictions (a tie in the paired bootstrap);
+    levels one apart differ on 10 items, all one way (significant).
+    """
+    settings = dict(settings or {})
+    CONFIG_PARAMS[model] = params_b
+    dtype = settings.get("dtype", "float32")
+    cell_id = f"{model}|{capability}|{json.dumps(settings, sort_keys=True)}|{eval_set}"
+    record: dict[str, Any] = {
+        "schema": 1,
+        "cell_id": cell_id,
+        "hardware_id": hardware_id,
+        "model": model,
+        "capability": capability,
+        "settings": settings,
+        "suite": "synthetic",
+        "size": "quick",
+        "status": status,
+        "error": {"type": status, "message": error or f"{status} at batch {batch}", "phase": "speed"}
+        if status != "ok"
+        else None,
+        "finished_at": finished_at,
+        "hardware": {**MACHINE.to_dict(), "hardware_id": hardware_id, "fingerprint": MACHINE.fingerprint()},
+    }
+    if status != "ok":
+        return record
+    right = level * 10
+    predictions = ["yes"] * right + ["no"] * (ITEMS - right)
+    value = right / ITEMS
+    generation = {"decode_tokens_per_s": {"median": decode_tokens_per_s}} if decode_tokens_per_s else {}
+    record.update(
+        recipe={
+            "dtype": dtype,
+            "device": "cpu",
+            "attn_implementation": "sdpa",
+            "quantization": None,
+            "batch_size": None,
+            "threads": 4,
+            "chat_template": False,
+            "context_length": 2048,
+            "max_tokens": 32,
+            "config": {},
+            "versions": {"torch": "2.0", "transformers": "4.0", "hfbench": "0.1.0", "python": "3.11"},
+            "some_future_key": 1,
+        },
+        latency={"e2e": {"median": latency_s, "p90": latency_s * 1.1}, "generation": generation},
+        speed_workload={"kind": "generation" if generation else "batch", "inputs": batch},
+        memory={
+            "weights_mb": weights_mb_for(params_b, 2.0 if dtype == "bfloat16" else 4.0),
+            "model_mb": model_mb,
+            "estimate": {"total_mb": model_mb * 0.9},
+            "estimate_error": -0.1,
+        },
+        quality={
+            "capability": capability,
+            "eval_set": eval_set,
+            "metric": "rouge-l",
+            "higher_is_better": True,
+            "value": value,
+            "ci_low": max(0.0, value - 0.1),
+            "ci_high": min(1.0, value + 0.1),
+            "n": ITEMS,
+            "confidence": min(1.0, value / 0.5),
+            "seconds": 1.0,
+            "ci_method": "synthetic",
+            "records": [
+                {"id": f"item-{i}", "prediction": p, "reference": "yes", "score": None}
+                for i, p in enumerate(predictions)
+            ],
+            "provenance": {"hand_made": True},
+        },
+        measured_confidence=min(1.0, value / 0.5),
+    )
+    return record
+
+
+def run_tune(records: Sequence[dict[str, Any]], tmp_path: Path, **kwargs: Any) -> TuneResult:
+    return tune(records, system_info=MACHINE, output=tmp_path / "tuned.json", **kwargs)
+
+
+def chosen(result: TuneResult, capability: str = "summarization", tier: str = "tiny") -> str | None:
+    rec = result.recommendations.get(capability, {}).get(tier)
+    return rec.model_name if rec else None
+
+
+# --------------------------------------------------------------------------- the rules
+def test_a_tie_goes_to_the_faster_model_and_the_file_says_so(tmp_path: Path) -> None:
+    records = [
+        make_record("org/slow", level=3, latency_s=2.0),
+        make_record("org/fast", level=3, latency_s=0.5),
+    ]
+    result = run_tune(records, tmp_path)
+    assert chosen(result) == "org/fast"
+    why = result.reasons[("summarization", "tiny")]
+    assert "tied with org/slow" in why and "faster" in why
+    tuning = load_recommendation_file(result.path).tuning
+    assert tuning is not None
+    slot = tuning["slots"]["summarization"]["tiny"]
+    assert slot["chosen"] == "org/fast" and slot["comparisons"][0]["better"] == "tie"
+    assert slot["comparisons"][0]["ci_low"] == 0.0 == slot["comparisons"][0]["ci_high"]
+
+
+def test_a_significantly_better_model_wins_even_when_slower(tmp_path: Path) -> None:
+    records = [
+        make_record("org/good", level=4, latency_s=3.0),
+        make_record("org/quick", level=2, latency_s=0.2),
+    ]
+    result = run_tune(records, tmp_path)
+    assert chosen(result) == "org/good"
+    assert "significantly better than org/quick" in result.reasons[("summarization", "tiny")]
+
+
+def test_the_choice_is_never_significantly_worse_than_another_eligible_model(tmp_path: Path) -> None:
+    # fast ties mid; mid is beaten by best; so fast is beaten by best too: best wins
+    records = [
+        make_record("org/best", level=5, latency_s=3.0),
+        make_record("org/mid", level=4, latency_s=2.0),
+        make_record("org/fast", level=4, latency_s=1.0),
+    ]
+    result = run_tune(records, tmp_path)
+    assert chosen(result) == "org/best"
+
+
+def test_oom_and_too_slow_cells_are_data_not_choices(tmp_path: Path) -> None:
+    records = [
+        make_record(
+            "org/huge", status="oom", error="CUDA out of memory at batch size 8", settings={"batch_size": 8}
+        ),
+        make_record("org/crawl", status="too_slow", error="one call took 9 s, over max_call_s of 5 s"),
+        make_record("org/ok", level=1, latency_s=1.0),
+    ]
+    result = run_tune(records, tmp_path)
+    assert chosen(result) == "org/ok"
+    why = result.reasons[("summarization", "tiny")]
+    assert "org/huge [batch_size=8]: does not fit: out of memory at batch_size=8" in why
+    assert "org/crawl: too slow" in why
+
+
+def test_a_tier_with_nothing_eligible_keeps_no_entry_and_says_why(tmp_path: Path) -> None:
+    records = [
+        make_record("org/huge", status="oom", params_b=7.0),
+        make_record("org/small", level=2, params_b=1.0),
+    ]
+    result = run_tune(records, tmp_path)
+    assert "medium" not in result.recommendations["summarization"]
+    assert "no eligible model" in result.reasons[("summarization", "medium")]
+    registry = CapabilityRegistry(tuned=result.path, system_info=MACHINE)
+    assert registry.source_of("summarization", "medium") == "package defaults"
+    assert registry.source_of("summarization", "tiny") == f"tuned file {result.path}"
+
+
+def test_budgets_exclude_slow_and_large_cells_and_are_recorded(tmp_path: Path) -> None:
+    records = [
+        make_record("org/best-but-slow", level=5, latency_s=0.9),
+        make_record("org/best-but-big", level=5, latency_s=0.1, model_mb=9000.0),
+        make_record("org/slow-decoder", "text-generation", level=5, latency_s=0.1, decode_tokens_per_s=5.0),
+        make_record("org/decoder", "text-generation", level=2, latency_s=0.1, decode_tokens_per_s=30.0),
+        make_record("org/ok", level=2, latency_s=0.4),
+    ]
+    result = run_tune(records, tmp_path, max_latency_ms=500, min_tokens_per_s=20, max_memory_mb=4096)
+    assert chosen(result) == "org/ok"
+    assert chosen(result, "text-generation") == "org/decoder"
+    why = result.reasons[("summarization", "tiny")]
+    assert "over the latency budget: median 900 ms > 500 ms" in why
+    assert "does not fit: took 9000 MiB, over the 4096 MiB for models" in why
+    assert (
+        "under the throughput budget: 5.0 decode tokens/s < 20" in result.reasons[("text-generation", "tiny")]
+    )
+    slot = load_recommendation_file(result.path).tuning["slots"]["summarization"]["tiny"]  # type: ignore[index]
+    ok = next(c for c in slot["candidates"] if c["model"] == "org/ok")
+    assert "the tokens/s budget does not apply" in " ".join(ok["checks"])
+    assert result.budgets.to_dict() == {"max_memory_mb": 4096, "max_latency_ms": 500, "min_tokens_per_s": 20}
+
+
+def test_the_default_memory_for_models_is_the_machines_total_ram(tmp_path: Path) -> None:
+    records = [make_record("org/too-big", level=5, model_mb=17 * 1024.0), make_record("org/fits", level=1)]
+    result = run_tune(records, tmp_path)
+    assert result.budgets.max_memory_mb == 16 * 1024
+    assert chosen(result) == "org/fits"
+
+
+def test_cells_that_cannot_be_paired_compare_by_confidence(tmp_path: Path) -> None:
+    records = [
+        make_record("org/a", level=2, latency_s=0.1, eval_set="set-a"),
+        make_record("org/b", level=4, latency_s=1.0, eval_set="set-b"),
+    ]
+    result = run_tune(records, tmp_path)
+    assert chosen(result) == "org/b"
+    slot = load_recommendation_file(result.path).tuning["slots"]["summarization"]["tiny"]  # type: ignore[index]
+    assert slot["comparisons"][0]["method"].startswith("unpaired")
+
+
+def test_each_tier_is_chosen_separately(tmp_path: Path) -> None:
+    records = [
+        make_record("org/tiny", level=2, params_b=1.0),
+        make_record("org/small", level=3, params_b=3.0),
+        make_record("org/medium", level=4, params_b=12.0),
+    ]
+    result = run_tune(records, tmp_path)
+    assert {t: r.model_name for t, r in result.recommendations["summarization"].items()} == {
+        "tiny": "org/tiny",
+        "small": "org/small",
+        "medium": "org/medium",
+    }
+
+
+def test_only_this_machines_latest_records_count(tmp_path: Path) -> None:
+    store = ResultStore(tmp_path / "results")
+    store.append(make_record("org/a", level=5, latency_s=0.1, hardware_id="another-box"))
+    store.append(make_record("org/b", level=1, latency_s=0.1))
+    store.append(make_record("org/c", level=1, latency_s=0.5))
+    store.append(make_record("org/c", level=4, latency_s=0.5))  # re-run (--force): the latest counts
+    result = tune(tmp_path / "results", system_info=MACHINE)
+    assert chosen(result) == "org/c"
+    assert result.path == tmp_path / "results" / "recommendations" / f"{HW}.json"
+
+
+def test_no_records_from_this_machine_is_an_error_that_names_the_machines(tmp_path: Path) -> None:
+    with pytest.raises(ResultsError, match="records are from: another-box"):
+        run_tune([make_record("org/a", hardware_id="another-box")], tmp_path)
+
+
+# --------------------------------------------------------------------------- the file
+def test_the_file_holds_recipes_measured_figures_and_the_hardware(tmp_path: Path) -> None:
+    records = [
+        make_record(
+            "embedded:smollm2-135m-instruct", "chat", level=3, latency_s=0.5, settings={"dtype": "bfloat16"}
+        )
+    ]
+    result = run_tune(records, tmp_path)
+    loaded = load_recommendation_file(result.path)
+    assert loaded.hardware_id == HW and loaded.fingerprint == MACHINE.fingerprint()
+    rec = loaded.recommendations["chat"]["tiny"]
+    catalogue = model_catalog()["embedded:smollm2-135m-instruct"]
+    assert (rec.license, rec.architecture, rec.params_b) == (
+        catalogue.license,
+        catalogue.architecture,
+        catalogue.params_b,
+    )
+    assert rec.recipe is not None and rec.recipe["dtype"] == "bfloat16" and rec.recipe["batch_size"] == 1
+    assert rec.recipe["versions"]["transformers"] == "4.0" and "some_future_key" not in rec.recipe
+    measured = rec.measured["chat"]  # type: ignore[index]
+    assert measured["latency_median_s"] == 0.5 and measured["model_mb"] == 2000.0
+    evidence = measured["evidence"]
+    assert evidence["metric"] == "rouge-l" and evidence["n"] == ITEMS and evidence["hardware_id"] == HW
+    assert evidence["hand_made"] is True and evidence["eval_set"] == "synthetic"
+    assert rec == result.recommendations["chat"]["tiny"]
+    assert rec.notes.startswith(f"Tuned on {HW}")
+
+
+def test_a_toml_output_round_trips(tmp_path: Path) -> None:
+    records = [make_record("org/a", level=3), make_record("org/b", status="oom")]
+    result = tune(records, system_info=MACHINE, output=tmp_path / "tuned.toml")
+    assert load_recommendation_file(result.path).recommendations == result.recommendations
+
+
+def test_params_come_from_the_catalogue_then_the_weights(tmp_path: Path) -> None:
+    catalogue = model_size("embedded:gemma-3-270m")
+    assert catalogue is not None and catalogue.source == "catalogue" and catalogue.tier == "tiny"
+    weights = model_size("org/unknown", weights_mb=weights_mb_for(3.0), dtype="float32", from_config=False)
+    assert weights is not None and weights.source == "weights" and weights.tier == "small"
+    assert weights.params_b == pytest.approx(3.0)
+    assert model_size("org/unknown", from_config=False) is None
+
+
+@pytest.mark.slow
+def test_params_are_counted_from_the_config_when_nothing_else_says(
+    tiny_llama: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tune_params, "_config_params", COUNT_FROM_CONFIG)
+    size = model_size(str(tiny_llama))
+    assert size is not None and size.source == "config" and size.tier == "tiny" and size.params_b > 0
+
+
+def test_a_model_of_unknown_size_is_left_out_and_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tune_params, "_config_params", lambda model: None)
+    record = make_record("org/mystery", status="oom")
+    result = run_tune([record, make_record("org/a")], tmp_path)
+    assert result.unplaced == (
+        "org/mystery for summarization: its parameters are unknown (not in the catalogue, no weights)",
+    )
+    assert "left out: org/mystery" in str(result)
+
+
+# --------------------------------------------------------------------------- measured confidences
+def test_measured_capabilities_take_the_latest_ok_record_per_capability() -> None:
+    records = [
+        make_record("org/a", "chat", level=4, finished_at="2026-01-01T00:00:00+00:00"),
+        make_record(
+            "org/a", "chat", level=1, settings={"dtype": "bfloat16"}, finished_at="2026-01-02T00:00:00+00:00"
+        ),
+        make_record("org/a", "summarization", level=2),
+        make_record("org/a", "translation", status="oom"),
+        make_record("org/b", "chat", level=5),
+    ]
+    measured = measured_capabilities(records, "org/a")
+    assert set(measured) == {"chat", "summarization"}
+    confidence, evidence = measured["chat"]
+    assert confidence == pytest.approx(10 / 60 / 0.5)
+    assert evidence == {
+        "metric": "rouge-l",
+        "value": pytest.approx(10 / 60),
+        "ci_low": pytest.approx(10 / 60 - 0.1),
+        "ci_high": pytest.approx(10 / 60 + 0.1),
+        "n": ITEMS,
+        "eval_set": "synthetic",
+        "hardware_id": HW,
+        "hand_made": True,
+        "higher_is_better": True,
+    }
+    assert measured_capabilities(records, "a") == measured  # the short name works too
+    assert measured_capabilities(records, "org/a", hardware_id="elsewhere") == {}
+
+
+def test_measured_capabilities_read_a_dataframe_and_a_results_folder(tmp_path: Path) -> None:
+    from hfbench.bench.results import load_results
+
+    store = ResultStore(tmp_path)
+    for record in (make_record("org/a", "chat", level=2), make_record("org/a", "summarization", level=3)):
+        store.append(record)
+    from_folder = measured_capabilities(tmp_path, "org/a", hardware_id=HW)
+    assert from_folder == measured_capabilities(load_results(tmp_path), "org/a")
+    assert set(from_folder) == {"chat", "summarization"}
+
+
+def test_measured_confidences_reach_model_capabilities_through_the_registry(tmp_path: Path) -> None:
+    from hfbench.core.capability import ModelCapabilities
+
+    result = run_tune([make_record("org/a", "text-generation", level=3)], tmp_path)
+    registry = CapabilityRegistry(tuned=result.path, system_info=MACHINE)
+    caps = ModelCapabilities("decoder_only")
+    for name, (confidence, evidence) in registry.measured_capabilities("org/a").items():
+        caps.apply_measured(name, confidence, evidence)
+    measured = caps.get("text-generation")
+    assert measured.source == "measured" and measured.evidence["metric"] == "rouge-l"
+    assert measured.confidence == pytest.approx(1.0)
+
+
+# --------------------------------------------------------------------------- brute force
+def random_table(seed: int) -> list[dict[str, Any]]:
+    """Many models in every tier, random quality levels, latency, memory; some oom / too slow."""
+    rng = random.Random(seed)
+    tiers_b = {"tiny": (0.1, 2.0), "small": (2.5, 4.0), "medium": (5.0, 14.0), "large": (16.0, 32.0)}
+    records = []
+    for capability, generating in (("summarization", False), ("text-generation", True)):
+        for tier, (low, high) in tiers_b.items():
+            for m in range(rng.randint(0, 5)):
+                model = f"org/{capability[:4]}-{tier}-{m}"
+                params_b = rng.uniform(low, high)
+                for dtype in rng.sample(["float32", "bfloat16"], rng.randint(1, 2)):
+                    status = rng.choices(["ok", "oom", "too_slow", "failed"], [0.7, 0.15, 0.1, 0.05])[0]
+                    records.append(
+                        make_record(
+                            model,
+                            capability,
+                            status=status,
+                            level=rng.randint(0, 3),
+                            latency_s=rng.uniform(0.05, 3.0),
+                            params_b=params_b,
+                            model_mb=rng.uniform(100, 6000),
+                            decode_tokens_per_s=rng.uniform(5, 60) if generating else None,
+                            batch=rng.choice([1, 4]),
+                            settings={"dtype": dtype},
+                        )
+                    )
+    return records
+
+
+def exhaustive_choice(
+    records: Sequence[dict[str, Any]], budgets: dict[str, float]
+) -> dict[tuple[str, str], str]:
+    """The same rules, searched exhaustively: among cells that pass every check, the highest
+    quality level (same level = tie), then the least latency per input, model, cell id."""
+    from hfbench.registry.tiers import tier_for_params
+
+    best: dict[tuple[str, str], tuple[Any, ...]] = {}
+    for r in records:
+        if r["status"] != "ok":
+            continue
+        latency = r["latency"]["e2e"]["median"]
+        decode = (r["latency"]["generation"].get("decode_tokens_per_s") or {}).get("median")
+        if r["memory"]["model_mb"] > budgets["max_memory_mb"] or latency * 1000 > budgets["max_latency_ms"]:
+            continue
+        if decode is not None and decode < budgets["min_tokens_per_s"]:
+            continue
+        slot = (r["capability"], tier_for_params(CONFIG_PARAMS[r["model"]]))
+        level = r["quality"]["value"]
+        key = (-level, latency / r["speed_workload"]["inputs"], r["model"], r["cell_id"])
+        if slot not in best or key < best[slot]:
+            best[slot] = key
+    return {slot: key[3] for slot, key in best.items()}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_tune_agrees_with_an_exhaustive_search_on_a_random_table(seed: int, tmp_path: Path) -> None:
+    records = random_table(seed)
+    budgets = {"max_memory_mb": 4000.0, "max_latency_ms": 2000.0, "min_tokens_per_s": 15.0}
+    result = run_tune(records, tmp_path, **budgets)
+    got = {(c.capability, c.tier): c.chosen.cell_id for c in result.choices if c.chosen is not None}
+    assert got == exhaustive_choice(records, budgets)
+    assert len(got) >= 3  # the table exercised several slots
+
+
+def test_a_brute_force_table_with_many_ties_and_levels(tmp_path: Path) -> None:
+    # every pair of levels and speeds, all in one slot
+    records = [
+        make_record(f"org/m{level}{speed}", level=level, latency_s=0.1 + speed)
+        for level, speed in itertools.product(range(4), range(3))
+    ]
+    result = run_tune(records, tmp_path)
+    assert chosen(result) == "org/m30"
+
+
+def test_warnings_are_not_raised_for_a_clean_run(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        result = run_tune([make_record("org/a")], tmp_path)
+        CapabilityRegistry(tuned=result.path, system_info=MACHINE)
+    assert not caplog.records
