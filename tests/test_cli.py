@@ -103,3 +103,102 @@ def test_setup_prepares_and_prints_the_time_each_model_took(
     assert "embedded:all-minilm-l6-v2" in first and "prepared in" in first
     assert main(["setup", "embedded:all-minilm-l6-v2"]) == 0
     assert "already prepared" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["setup", "run", "report", "tune", "info", "models", "detect", "config"])
+def test_every_command_has_a_description_and_examples(name: str) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "hfbench", name, "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "examples:" in out and f"hfbench {name}" in out
+    assert len(out.split("options:")[0].splitlines()) > 3  # a description, not just usage
+
+
+def test_an_error_prints_no_table_header_first(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models", "--for-hardware", "no-such-profile"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "hfbench: error:" in captured.err
+
+
+def test_tables_fit_100_columns_and_counts_read_as_people_write_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["models", "--embedded"]) == 0
+    out = capsys.readouterr().out
+    assert all(len(line) <= 100 for line in out.splitlines())
+    assert "135 M" in out and "22.7 M" in out
+    assert main(["models", "--embedded", "--capability", "chat"]) == 0
+    filtered = capsys.readouterr().out
+    assert "smollm2-135m-instruct" in filtered and "whisper" not in filtered
+
+
+def test_json_output_for_scripts(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models", "--embedded", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["name"] for r in rows} >= {"whisper-base"} and isinstance(rows[0]["params"], int)
+    assert main(["config", "keys", "--json"]) == 0
+    keys = {r["key"]: r for r in json.loads(capsys.readouterr().out)}
+    assert keys["dtype"]["scope"] == "load" and keys["max_tokens"]["scope"] == "run"
+    assert main(["models", "--capability", "chat", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["capability"] == "chat"
+
+
+def test_detect_a_file_says_it_is_not_a_model_folder(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("# hello")
+    assert main(["detect", str(readme)]) == 2
+    assert "not a Hugging Face model folder" in capsys.readouterr().err
+
+
+def test_run_dry_run_lists_the_quick_cells(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["run", "--suite", "quick", "--results", str(tmp_path), "--dry-run"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 9 and all(" run " in line for line in out)
+    assert (
+        main(["run", "--suite", "quick", "--capability", "asr", "--dry-run", "--results", str(tmp_path)]) == 0
+    )
+    assert len(capsys.readouterr().out.splitlines()) == 2
+
+
+def test_run_models_needs_a_capability(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--models", "a,b", "--dry-run"]) == 2
+    assert "--models needs --capability" in capsys.readouterr().err
+
+
+def test_run_measures_and_exits_zero(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_llama: Path
+) -> None:
+    settings = ["--set", "max_duration_s=3", "--set", "speed_tokens=4", "--set", "eval_n=4"]
+    code = main(
+        [
+            "run",
+            "--models",
+            str(tiny_llama),
+            "--capability",
+            "chat",
+            "--results",
+            str(tmp_path),
+            "--no-isolation",
+            *settings,
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0 and "1 ok" in out
+    assert (
+        main(
+            [
+                "run",
+                "--models",
+                str(tiny_llama),
+                "--capability",
+                "chat",
+                "--results",
+                str(tmp_path),
+                *settings,
+            ]
+        )
+        == 0
+    )
+    assert "1 already measured" in capsys.readouterr().out

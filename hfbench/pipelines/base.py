@@ -141,6 +141,16 @@ class BasePipeline:
         self.model_name = name
         self.capabilities = ModelCapabilities(self.architecture)
         loader.refine_capabilities(self._loaded, self.capabilities)
+        logger.info(
+            "Loaded %s (%s, %s) from %s on %s in %.2f s: %s",
+            name,
+            self.architecture.value,
+            type(model).__name__,
+            self._loaded.source,
+            self._loaded.device,
+            self._loaded.load_seconds,
+            ", ".join(f"{phase} {seconds:.2f} s" for phase, seconds in phases.items()),
+        )
         return self
 
     def unload(self) -> None:

@@ -358,6 +358,7 @@ class HuggingFaceProvider(AbstractLLMInterface):
             ConfigError: an invalid per-call value (or a load key per call).
         """
         pipe, detection, inputs, merged = self._prepare(request)
+        logger.info("%s: %s", self.model_name, detection)
         start = time.perf_counter()
         (result,) = pipe.run(inputs, detection.capability, merged)
         latency = time.perf_counter() - start

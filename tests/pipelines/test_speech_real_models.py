@@ -8,6 +8,7 @@ long recording (word boundaries at the 30 s windows) is in ``test_speech_long_au
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -120,19 +121,22 @@ def test_long_audio_chunks_mark_where_the_sentence_is_spoken(
     assert wer(f"{REFERENCE} {REFERENCE}", result.text) <= MAX_WER, result.text
     spoken = [c for c in result.chunks if normalise(c.text)]
     assert len(spoken) == 2, result.chunks
-    for chunk, onset in zip(spoken, (2.0, 32.0), strict=True):
+    for chunk, onset, late in zip(spoken, (2.0, 32.0), (1.0, 3.0), strict=True):
         # Whisper's first timestamp in a window is at most 1.0 s in (the generation config's
         # max_initial_timestamp_index), so a chunk may start in the silence before the sentence,
-        # never after it starts; it ends where the sentence ends (both Whispers: 4.5 s, 34.5 s).
+        # never after it starts. It ends where the sentence ends (4.5 s, both Whispers) except in
+        # the last window, 30-40 s: the long-form algorithm (transformers', as openai-whisper's
+        # transcribe) pads a window shorter than 30 s with zero log-mel frames, which are not
+        # silence to the model, and both Whispers end that segment at 37.0 s, 2.5 s late.
         assert onset - 2.5 <= chunk.start_s <= onset + 0.5, result.chunks
-        assert onset + SENTENCE_S - 0.5 <= chunk.end_s <= onset + SENTENCE_S + 1.0, result.chunks
+        assert onset + SENTENCE_S - 0.5 <= chunk.end_s <= onset + SENTENCE_S + late, result.chunks
         assert wer(REFERENCE, chunk.text) <= CHUNK_MAX_WER, chunk.text
     assert result.extra["windows"] >= 2
     assert result.text == " ".join(c.text for c in spoken)
 
 
 def test_a_plain_call_logs_no_length_or_attention_mask_warning(
-    whisper: SpeechPipeline, transformers_warnings: list[str]
+    whisper: SpeechPipeline, transformers_warnings: Callable[[], list[str]]
 ) -> None:
     """The issue's noise: "Both `max_new_tokens` and `max_length`" (hfbench passed a bound the
     checkpoint already has) and "The attention mask is not set" (a batch without the feature
@@ -140,12 +144,12 @@ def test_a_plain_call_logs_no_length_or_attention_mask_warning(
     with generation-related arguments", comes from transformers' own Whisper ``generate``
     whatever it is given: ``test_the_generation_config_warning_is_transformers_own`` pins that."""
     whisper.process([MediaInput.audio(FIXTURE), MediaInput.audio(FIXTURE)], batch_size=2)
-    noisy = [m for m in transformers_warnings if "max_new_tokens" in m or "attention mask" in m]
+    noisy = [m for m in transformers_warnings() if "max_new_tokens" in m or "attention mask" in m]
     assert noisy == []
 
 
 def test_the_generation_config_warning_is_transformers_own(
-    whisper: SpeechPipeline, sentence: tuple[np.ndarray, int], transformers_warnings: list[str]
+    whisper: SpeechPipeline, sentence: tuple[np.ndarray, int], transformers_warnings: Callable[[], list[str]]
 ) -> None:
     """transformers 5.24's ``generate_with_fallback`` passes ``suppress_tokens`` and
     ``begin_suppress_tokens`` beside ``generation_config`` to ``GenerationMixin.generate``, which
@@ -158,4 +162,4 @@ def test_the_generation_config_warning_is_transformers_own(
     features = loaded.processor(samples, sampling_rate=rate, return_tensors="pt").input_features
     with torch.inference_mode():
         loaded.model.generate(features)  # nothing but the audio
-    assert any("Passing `generation_config` together" in m for m in transformers_warnings)
+    assert any("Passing `generation_config` together" in m for m in transformers_warnings())

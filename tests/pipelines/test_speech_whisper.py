@@ -10,7 +10,7 @@ import json
 import logging
 import shutil
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,20 +62,20 @@ def english_whisper(tmp_path_factory: pytest.TempPathFactory, tiny_whisper_3s: P
 
 
 @pytest.fixture
-def transformers_warnings(caplog: pytest.LogCaptureFixture) -> Iterator[list[str]]:
-    """Every warning transformers logs or raises meanwhile (its ``warning_once`` cache cleared)."""
+def transformers_warnings(caplog: pytest.LogCaptureFixture) -> Iterator[Callable[[], list[str]]]:
+    """A function giving every warning transformers logged or raised so far in the test (its
+    ``warning_once`` cache cleared first, so a warning seen by an earlier test counts again)."""
     from transformers.utils import logging as hf_logging
 
     hf_logging.warning_once.cache_clear()  # type: ignore[attr-defined]
     library = logging.getLogger("transformers")
     library.addHandler(caplog.handler)  # transformers' root logger does not propagate
-    messages: list[str] = []
     try:
         with caplog.at_level(logging.WARNING), warnings.catch_warnings(record=True) as raised:
             warnings.simplefilter("always")
-            yield messages
-            messages += [str(w.message) for w in raised]
-            messages += [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+            yield lambda: [str(w.message) for w in raised] + [
+                r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING
+            ]
     finally:
         library.removeHandler(caplog.handler)
 
@@ -238,11 +238,13 @@ def test_no_speech_threshold_without_logprob_threshold_is_a_config_error(
 
 
 def test_a_plain_call_passes_what_transformers_asks_for_and_gets_no_warning_about_it(
-    short_whisper: SpeechPipeline, transformers_warnings: list[str]
+    short_whisper: SpeechPipeline, transformers_warnings: Callable[[], list[str]]
 ) -> None:
     """No "max_new_tokens and max_length" (the bound is left to the checkpoint) and no "attention
     mask is not set" (the feature extractor's mask is passed), on short and long batches."""
     short_whisper.process([audio(1.0), audio(2.0, seed=1)], batch_size=2, **NO_FALLBACK)
     short_whisper.process([audio(4.0), audio(5.0, seed=1)], batch_size=2, **NO_FALLBACK)
-    noisy = [m for m in transformers_warnings if "max_new_tokens" in m or "attention mask" in m]
+    noisy = [m for m in transformers_warnings() if "max_new_tokens" in m or "attention mask" in m]
     assert noisy == []
+    short_whisper.process([audio(1.0), audio(2.0, seed=1)], batch_size=2, max_tokens=4, **NO_FALLBACK)
+    assert any("max_new_tokens" in m for m in transformers_warnings())  # the check sees warnings
