@@ -17,13 +17,12 @@ Plots are ``hfbench.plots`` (``save_report_plots(report.frame, folder)``): ``ben
 from __future__ import annotations
 
 import functools
-import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hfbench.bench.tune_measured import clean, results_frame
+from hfbench.bench.tune_measured import clean, finite_number, results_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -90,16 +89,9 @@ def format_table(columns: Sequence[Column], rows: Iterable[Sequence[str]], *, ma
 
 
 # --------------------------------------------------------------------------- cell formatting
-def _num(value: Any) -> float | None:
-    value = clean(value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    return None
-
-
 def seconds_text(value: Any) -> str:
     """``850ms``, ``1.23s``, ``12.3s``, ``-`` for none."""
-    seconds = _num(value)
+    seconds = finite_number(value)
     if seconds is None:
         return "-"
     return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.3g}s"
@@ -107,13 +99,13 @@ def seconds_text(value: Any) -> str:
 
 def throughput_text(row: Mapping[str, Any]) -> str:
     """Decode tokens/s for generation, the real-time factor for speech, else samples/s."""
-    decode = _num(row.get("decode_tokens_per_s"))
+    decode = finite_number(row.get("decode_tokens_per_s"))
     if decode is not None:
         return f"{decode:.3g} tok/s"
-    rtf = _num(row.get("real_time_factor"))
+    rtf = finite_number(row.get("real_time_factor"))
     if rtf is not None:
         return f"RTF {rtf:.2g}"
-    samples = _num(row.get("samples_per_s"))
+    samples = finite_number(row.get("samples_per_s"))
     return f"{samples:.3g} smp/s" if samples is not None else "-"
 
 
@@ -127,10 +119,10 @@ def compact_number(value: float) -> str:
 
 def quality_text(row: Mapping[str, Any]) -> str:
     """``0.67 [0.57,0.77]``: the value and its 95 % interval."""
-    value = _num(row.get("quality_value"))
+    value = finite_number(row.get("quality_value"))
     if value is None:
         return "-"
-    low, high = _num(row.get("quality_ci_low")), _num(row.get("quality_ci_high"))
+    low, high = finite_number(row.get("quality_ci_low")), finite_number(row.get("quality_ci_high"))
     interval = (
         f" [{compact_number(low)},{compact_number(high)}]" if low is not None and high is not None else ""
     )
@@ -138,52 +130,41 @@ def quality_text(row: Mapping[str, Any]) -> str:
 
 
 def _mib(value: Any) -> str:
-    mib = _num(value)
+    mib = finite_number(value)
     if mib is None:
         return "-"
     return f"{mib:.1f}" if abs(mib) < 10 else f"{mib:.0f}"
 
 
 def _percent(value: Any) -> str:
-    fraction = _num(value)
+    fraction = finite_number(value)
     return f"{fraction * 100:+.0f}%" if fraction is not None else "-"
 
 
 # --------------------------------------------------------------------------- the tables
+def columns(spec: str) -> tuple[Column, ...]:
+    """Columns from ``"model 14 | latency >7"``: header, then width (``>``: right-aligned)."""
+    out = []
+    for part in spec.split(" | "):
+        header, width = part.rsplit(" ", 1)
+        out.append(Column(header, int(width.lstrip(">")), right=width.startswith(">")))
+    return tuple(out)
+
+
 # Widths leave room for Markdown's borders: a table of n columns takes the widths + n + 1.
-CELL_COLUMNS = (
-    Column("model", 14),
-    Column("capability", 12),
-    Column("status", 8),
-    Column("latency", 7, right=True),
-    Column("TTFT", 5, right=True),
-    Column("throughput", 10, right=True),
-    Column("MiB", 6, right=True),
-    Column("metric", 6),
-    Column("quality [95% CI]", 17),
-    Column("conf", 4, right=True),
+CELL_COLUMNS = columns(
+    "model 14 | capability 12 | status 8 | latency >7 | TTFT >5 | throughput >10 | MiB >6 | metric 6"
+    " | quality [95% CI] 17 | conf >4"
 )
-MEMORY_COLUMNS = (
-    Column("model", 26),
-    Column("dtype", 9),
-    Column("cells", 5, right=True),
-    Column("weights", 8, right=True),
-    Column("estimate", 8, right=True),
-    Column("measured", 8, right=True),
-    Column("error", 6, right=True),
-    Column("worst", 6, right=True),
+MEMORY_COLUMNS = columns(
+    "model 26 | dtype 9 | cells >5 | weights >8 | estimate >8 | measured >8 | error >6 | worst >6"
 )
-FAILURE_COLUMNS = (
-    Column("model", 18),
-    Column("capability", 16),
-    Column("status", 8),
-    Column("reason", REPORT_WIDTH - 18 - 16 - 8 - 5),
-)
+FAILURE_COLUMNS = columns(f"model 18 | capability 16 | status 8 | reason {REPORT_WIDTH - 18 - 16 - 8 - 5}")
 
 
 def _cell_row(row: Mapping[str, Any]) -> tuple[str, ...]:
     metric = str(clean(row.get("quality_metric")) or "-")
-    confidence = _num(row.get("confidence"))
+    confidence = finite_number(row.get("confidence"))
     return (
         str(row.get("short_model") or row.get("model")),
         str(row.get("capability")),
@@ -204,16 +185,16 @@ def memory_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     measured = frame[frame["model_mb"].notna() & frame["estimate_mb"].notna()]
     out = []
     for (model, dtype), group in measured.groupby(["model", "dtype"], sort=True, dropna=False):
-        errors = [e for e in (_num(v) for v in group["estimate_error"]) if e is not None]
+        errors = [e for e in (finite_number(v) for v in group["estimate_error"]) if e is not None]
         out.append(
             {
                 "model": model,
                 "short_model": group["short_model"].iloc[0],
                 "dtype": clean(dtype),
                 "cells": len(group),
-                "weights_mb": _num(group["weights_mb"].median()),
-                "estimate_mb": _num(group["estimate_mb"].median()),
-                "model_mb": _num(group["model_mb"].median()),
+                "weights_mb": finite_number(group["weights_mb"].median()),
+                "estimate_mb": finite_number(group["estimate_mb"].median()),
+                "model_mb": finite_number(group["model_mb"].median()),
                 "estimate_error": float(sorted(errors)[len(errors) // 2]) if errors else None,
                 "worst_error": max(errors, key=abs) if errors else None,
             }

@@ -47,7 +47,7 @@ from typing import Any
 
 from hfbench.bench.results import record_row
 from hfbench.bench.store import ResultStore, json_safe
-from hfbench.bench.tune_measured import clean, measured_figures, recommendation_recipe
+from hfbench.bench.tune_measured import finite_number, measured_figures, recommendation_recipe
 from hfbench.bench.tune_params import ModelSize, record_size
 from hfbench.core.capability import canonical_capability
 from hfbench.core.errors import BenchmarkError, ResultsError
@@ -97,13 +97,6 @@ class TuneBudgets:
     def to_dict(self) -> dict[str, float]:
         """The budgets that are set."""
         return {k: v for k, v in vars(self).items() if v is not None}
-
-
-def _number(value: Any) -> float | None:
-    value = clean(value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    return None
 
 
 # --------------------------------------------------------------------------- candidates
@@ -157,8 +150,8 @@ class Candidate:
     @property
     def seconds_per_input(self) -> float:
         """Latency median of a speed call divided by its inputs (the speed ties are broken on)."""
-        latency = _number(self.row.get("latency_median_s"))
-        inputs = _number(self.row.get("batch_size")) or 1.0
+        latency = finite_number(self.row.get("latency_median_s"))
+        inputs = finite_number(self.row.get("batch_size")) or 1.0
         return latency / inputs if latency is not None else math.inf
 
     def speed_key(self) -> tuple[float, str, str]:
@@ -182,21 +175,21 @@ class Candidate:
     @property
     def confidence(self) -> float:
         """The measured confidence (0 when missing)."""
-        return _number(self.record.get("measured_confidence")) or 0.0
+        return finite_number(self.record.get("measured_confidence")) or 0.0
 
     def quality_summary(self) -> str:
         """``rouge-l 0.21 [0.15, 0.27], n=8``."""
         row = self.row
-        value = _number(row.get("quality_value"))
+        value = finite_number(row.get("quality_value"))
         if value is None:
             return "no quality"
-        low, high = _number(row.get("quality_ci_low")), _number(row.get("quality_ci_high"))
+        low, high = finite_number(row.get("quality_ci_low")), finite_number(row.get("quality_ci_high"))
         interval = f" [{low:.3g}, {high:.3g}]" if low is not None and high is not None else ""
         return f"{row.get('quality_metric')} {value:.3g}{interval}, n={row.get('quality_n')}"
 
     def to_dict(self) -> dict[str, Any]:
         """The candidate as the file's ``tuning`` section lists it."""
-        latency = _number(self.row.get("latency_median_s"))
+        latency = finite_number(self.row.get("latency_median_s"))
         out: dict[str, Any] = {
             "label": self.label,
             "model": self.model,
@@ -207,7 +200,7 @@ class Candidate:
             "confidence": self.confidence,
             "latency_median_s": latency,
             "seconds_per_input": self.seconds_per_input if latency is not None else None,
-            "model_mb": _number(self.row.get("model_mb")),
+            "model_mb": finite_number(self.row.get("model_mb")),
             "checks": list(self.checks),
         }
         if self.size is not None:
@@ -239,7 +232,7 @@ def check_record(record: Mapping[str, Any], budgets: TuneBudgets) -> tuple[str |
     row = record_row(record)
     checks: list[str] = []
     failed: list[str] = []
-    model_mb = _number(row.get("model_mb"))
+    model_mb = finite_number(row.get("model_mb"))
     if budgets.max_memory_mb is not None:
         if model_mb is None:
             checks.append("memory not measured: fit not checked")
@@ -249,7 +242,7 @@ def check_record(record: Mapping[str, Any], budgets: TuneBudgets) -> tuple[str |
             )
         else:
             checks.append(f"fits: took {model_mb:.0f} MiB of {budgets.max_memory_mb:.0f} MiB")
-    latency = _number(row.get("latency_median_s"))
+    latency = finite_number(row.get("latency_median_s"))
     if latency is None:
         failed.append("no latency measured")
     elif budgets.max_latency_ms is not None:
@@ -259,7 +252,7 @@ def check_record(record: Mapping[str, Any], budgets: TuneBudgets) -> tuple[str |
         else:
             checks.append(f"latency median {ms:.0f} ms <= {budgets.max_latency_ms:g} ms")
     if budgets.min_tokens_per_s is not None:
-        decode = _number(row.get("decode_tokens_per_s"))
+        decode = finite_number(row.get("decode_tokens_per_s"))
         if decode is None:
             checks.append("no decode tokens/s (does not generate): the tokens/s budget does not apply")
         elif decode < budgets.min_tokens_per_s:
@@ -268,7 +261,7 @@ def check_record(record: Mapping[str, Any], budgets: TuneBudgets) -> tuple[str |
             )
         else:
             checks.append(f"decode {decode:.1f} tokens/s >= {budgets.min_tokens_per_s:g}")
-    if _number(row.get("quality_value")) is None:
+    if finite_number(row.get("quality_value")) is None:
         failed.append("no quality measured (tune ranks by quality)")
     return ("; ".join(failed) or None), tuple(checks + failed)
 
@@ -496,7 +489,7 @@ def _memory_for_models_mb(system_info: SystemInfo | None, hardware: Mapping[str,
     gpus = hardware.get("cuda_devices") or []
     if gpus:
         return sum(float(g.get("total_memory_gb", 0.0)) for g in gpus) * 1024
-    ram = _number(hardware.get("ram_total_gb"))
+    ram = finite_number(hardware.get("ram_total_gb"))
     return ram * 1024 if ram is not None else None
 
 
@@ -504,7 +497,7 @@ def _hardware_section(hardware: Mapping[str, Any], memory_mb: float | None) -> d
     gpus = ", ".join(str(g.get("name")) for g in hardware.get("cuda_devices") or [])
     summary = (
         f"{hardware.get('cpu_model', '?')}, {hardware.get('cpu_cores', '?')} cores, "
-        f"{_number(hardware.get('ram_total_gb')) or 0:.0f} GiB RAM" + (f", {gpus}" if gpus else "")
+        f"{finite_number(hardware.get('ram_total_gb')) or 0:.0f} GiB RAM" + (f", {gpus}" if gpus else "")
     )
     import hfbench
 

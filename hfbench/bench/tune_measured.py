@@ -58,6 +58,14 @@ def clean(value: Any) -> Any:
     return value
 
 
+def finite_number(value: Any) -> float | None:
+    """A table cell as a finite float, else None (missing, NaN, infinite, not a number, a bool)."""
+    value = clean(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
 def evidence_from_row(row: Mapping[str, Any]) -> dict[str, Any]:
     """The evidence behind a row's measured confidence (a ``load_results`` row or ``record_row``)."""
     n = clean(row.get("quality_n"))

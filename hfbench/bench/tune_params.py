@@ -13,12 +13,12 @@ parameter count, found in this order (the first that answers):
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
+from hfbench.bench.tune_measured import finite_number
 from hfbench.core.errors import HFBenchError
 from hfbench.registry.tiers import bytes_per_param, tier_for_params
 
@@ -53,12 +53,6 @@ class ModelSize:
         }[self.source]
         tier = f"tier {self.tier!r}" if self.tier else "above every tier"
         return f"{self.params_b:.3g}B parameters ({where}) -> {tier}"
-
-
-def _finite(value: Any) -> float | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    return None
 
 
 @lru_cache(maxsize=1)
@@ -99,7 +93,7 @@ def model_size(
     known = _catalogue_params().get(model)
     if known is not None:
         return ModelSize(known, "catalogue", tier_for_params(known))
-    weights = _finite(weights_mb)
+    weights = finite_number(weights_mb)
     if weights and dtype:
         try:
             params_b = weights * 1024**2 / bytes_per_param(dtype) / 1e9
@@ -133,7 +127,7 @@ def tier_column(frame: pd.DataFrame, *, from_config: bool = False) -> pd.Series:
     cache: dict[tuple[str, Any, Any], str | None] = {}
     tiers = []
     for model, weights, dtype in zip(frame["model"], frame["weights_mb"], frame["dtype"], strict=True):
-        key = (str(model), _finite(weights), dtype if isinstance(dtype, str) else None)
+        key = (str(model), finite_number(weights), dtype if isinstance(dtype, str) else None)
         if key not in cache:
             size = model_size(key[0], weights_mb=key[1], dtype=key[2], from_config=from_config)
             cache[key] = size.tier if size else None

@@ -18,6 +18,7 @@ from hfbench.pipelines.loading import (
     call_transformers,
     from_pretrained_kwargs,
     place_model,
+    quiet_progress,
 )
 from hfbench.sources.resolve import resolve_model_source
 
@@ -84,11 +85,12 @@ class ModelLoader:
         source = resolve_model_source(model_name)
         auto_class = self.auto_class_for(hf_config, capability)
         kwargs = from_pretrained_kwargs(LoadOptions.from_config(config))
-        return call_transformers(
-            "weights",
-            model_name,
-            lambda: auto_class.from_pretrained(source, config=hf_config, **kwargs),
-        )
+        with quiet_progress():
+            return call_transformers(
+                "weights",
+                model_name,
+                lambda: auto_class.from_pretrained(source, config=hf_config, **kwargs),
+            )
 
     def load_model(self, model_name: str, config: Mapping[str, Any], capability: str | None = None) -> Any:
         """Load the model for ``capability`` (or the checkpoint's own head) and place it: config,

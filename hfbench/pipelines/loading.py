@@ -8,7 +8,8 @@ hfbench's.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -177,6 +178,24 @@ def place_model(model: Any, options: LoadOptions, source: str = "the model") -> 
         model = call_transformers("placement on " + device, source, lambda: model.to(device))
     model.eval()
     return model
+
+
+@contextmanager
+def quiet_progress() -> Iterator[None]:
+    """Hide transformers' per-tensor "Loading weights" bar while hfbench loads a model.
+
+    hfbench times and logs each loading phase itself (``-v``); a bar per load floods notebooks,
+    tests and benchmark logs. Download bars (preparation) are left alone.
+    """
+    from transformers.utils import logging as transformers_logging
+
+    enabled = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if enabled:
+            transformers_logging.enable_progress_bar()
 
 
 def call_transformers(what: str, source: str, load: Callable[[], T]) -> T:

@@ -48,7 +48,7 @@ from hfbench.core.datafiles import DATA_SUFFIXES, read_data_file, read_package_j
 from hfbench.core.errors import RecommendationError, did_you_mean
 from hfbench.core.hardware import SystemInfo
 from hfbench.core.validation import Field, Problem, check_table, join_path
-from hfbench.registry.recommendation import ModelRecommendation, capability_key, recommendation_error
+from hfbench.registry.recommendation import ModelRecommendation, capability_entries, recommendation_error
 from hfbench.registry.tiers import SIZE_TIERS, tier_violation
 
 FILE_VERSION = 1
@@ -217,12 +217,7 @@ def _parse_recommendations(
 ) -> tuple[Recommendations, list[Problem]]:
     out: Recommendations = {}
     problems: list[Problem] = []
-    for cap_key, tiers in table.items():
-        cap_path = join_path(section, cap_key)
-        capability = capability_key(cap_key, cap_path)
-        if isinstance(capability, Problem):
-            problems.append(capability)
-            continue
+    for cap_key, capability, cap_path, tiers in capability_entries(table, section, problems):
         if capability in out:
             problems.append(Problem(cap_path, f"{cap_key!r} names {capability!r} again (aliases count)"))
             continue

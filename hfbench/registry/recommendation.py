@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -50,7 +50,7 @@ __all__ = [
     "RESOURCE_ALIASES",
     "RESOURCE_REQUIREMENTS",
     "ModelRecommendation",
-    "capability_key",
+    "capability_entries",
     "is_generative",
     "normalise_requirements",
     "parse_recommendation_fields",
@@ -114,12 +114,21 @@ def _shape(
     return (None if problems else ModelShape(**sizes)), problems
 
 
-def capability_key(key: object, key_path: str) -> str | Problem:
-    """A table key read as a capability: its canonical name, or the problem (with did-you-mean)."""
-    try:
-        return canonical_capability(str(key))
-    except UnsupportedCapabilityError as exc:
-        return Problem(key_path, str(exc))
+def capability_entries(
+    table: Mapping[str, Any], key_path: str, problems: list[Problem]
+) -> Iterator[tuple[str, str, str, Any]]:
+    """The entries of a table keyed by capability: (key, canonical capability, key path, value).
+
+    A key that is not a capability is appended to ``problems`` (with did-you-mean) and skipped.
+    """
+    for key, value in table.items():
+        path = join_path(key_path, key)
+        try:
+            capability = canonical_capability(str(key))
+        except UnsupportedCapabilityError as exc:
+            problems.append(Problem(path, str(exc)))
+            continue
+        yield str(key), capability, path, value
 
 
 def _without_none(table: dict[str, Any]) -> dict[str, Any]:
@@ -150,12 +159,7 @@ def _measured(
         return None, []
     out: dict[str, dict[str, Any]] = {}
     problems: list[Problem] = []
-    for cap_key, entry in value.items():
-        path = join_path(key_path, cap_key)
-        capability = capability_key(cap_key, path)
-        if isinstance(capability, Problem):
-            problems.append(capability)
-            continue
+    for _, capability, path, entry in capability_entries(value, key_path, problems):
         figures, found = check_table(entry, MEASURED_FIELDS, key_path=path)
         problems += found
         if "evidence" in figures:

@@ -138,7 +138,7 @@ def test_overlapping_windows_keep_spans_that_tile_the_audio() -> None:
 
 
 def test_an_overlap_of_half_the_window_is_a_config_error(wav2vec2: SpeechPipeline) -> None:
-    with pytest.raises(ConfigError, match="stride_length_s=1.5") as err:
+    with pytest.raises(ConfigError, match=r"stride_length_s=1\.5") as err:
         wav2vec2.process([audio(1.0)], chunk_length_s=3.0, stride_length_s=1.5)
     assert err.value.key_path == "stride_length_s"
 

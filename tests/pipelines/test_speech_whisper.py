@@ -1,4 +1,4 @@
-"""Whisper on the tiny zoo: long-form decoding, streaming, languages, the repetition fallback, no noise.
+"""Whisper on the tiny zoo: long-form decoding, streaming, languages and the repetition fallback.
 
 The zoo's ``whisper-3s`` has a 3 s window, so a 7 s clip is "long audio" for it (three windows or
 more) at a tenth of the cost of the real 30 s window.
@@ -7,10 +7,7 @@ more) at a tenth of the cost of the real 30 s window.
 from __future__ import annotations
 
 import json
-import logging
 import shutil
-import warnings
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,25 +56,6 @@ def english_whisper(tmp_path_factory: pytest.TempPathFactory, tiny_whisper_3s: P
         data.pop(key, None)
     config.write_text(json.dumps(data))
     return SpeechPipeline().load(str(folder))  # type: ignore[return-value]
-
-
-@pytest.fixture
-def transformers_warnings(caplog: pytest.LogCaptureFixture) -> Iterator[Callable[[], list[str]]]:
-    """A function giving every warning transformers logged or raised so far in the test (its
-    ``warning_once`` cache cleared first, so a warning seen by an earlier test counts again)."""
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.warning_once.cache_clear()  # type: ignore[attr-defined]
-    library = logging.getLogger("transformers")
-    library.addHandler(caplog.handler)  # transformers' root logger does not propagate
-    try:
-        with caplog.at_level(logging.WARNING), warnings.catch_warnings(record=True) as raised:
-            warnings.simplefilter("always")
-            yield lambda: [str(w.message) for w in raised] + [
-                r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING
-            ]
-    finally:
-        library.removeHandler(caplog.handler)
 
 
 # ---- long audio --------------------------------------------------------------------------------
@@ -162,7 +140,9 @@ def test_the_detected_language_is_reported(short_whisper: SpeechPipeline) -> Non
 
 
 def test_an_unknown_language_is_a_config_error_with_a_suggestion(short_whisper: SpeechPipeline) -> None:
-    with pytest.raises(ConfigError, match=r"does not know the language 'frnch'.*Did you mean 'french'") as err:
+    with pytest.raises(
+        ConfigError, match=r"does not know the language 'frnch'.*Did you mean 'french'"
+    ) as err:
         short_whisper.process([audio(1.0)], language="frnch")
     assert err.value.key_path == "language"
 
@@ -232,19 +212,3 @@ def test_no_speech_threshold_without_logprob_threshold_is_a_config_error(
     with pytest.raises(ConfigError, match="needs logprob_threshold") as err:
         short_whisper.process([audio(1.0)], logprob_threshold=None, max_tokens=4)
     assert err.value.key_path == "no_speech_threshold"
-
-
-# ---- noise -------------------------------------------------------------------------------------
-
-
-def test_a_plain_call_passes_what_transformers_asks_for_and_gets_no_warning_about_it(
-    short_whisper: SpeechPipeline, transformers_warnings: Callable[[], list[str]]
-) -> None:
-    """No "max_new_tokens and max_length" (the bound is left to the checkpoint) and no "attention
-    mask is not set" (the feature extractor's mask is passed), on short and long batches."""
-    short_whisper.process([audio(1.0), audio(2.0, seed=1)], batch_size=2, **NO_FALLBACK)
-    short_whisper.process([audio(4.0), audio(5.0, seed=1)], batch_size=2, **NO_FALLBACK)
-    noisy = [m for m in transformers_warnings() if "max_new_tokens" in m or "attention mask" in m]
-    assert noisy == []
-    short_whisper.process([audio(1.0), audio(2.0, seed=1)], batch_size=2, max_tokens=4, **NO_FALLBACK)
-    assert any("max_new_tokens" in m for m in transformers_warnings())  # the check sees warnings

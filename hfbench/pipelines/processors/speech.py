@@ -26,7 +26,7 @@ from hfbench.core.errors import ModelLoadError
 from hfbench.pipelines.batching import run_batched
 from hfbench.pipelines.media import MediaInput, resample
 from hfbench.pipelines.processor import CapabilityProcessor
-from hfbench.pipelines.processors.speech_clips import Clip, Transcript, plan_windows
+from hfbench.pipelines.processors.speech_clips import Clip, DecoderParts, Transcript, plan_windows
 from hfbench.pipelines.processors.speech_ctc import CTCDecoder
 from hfbench.pipelines.processors.speech_whisper import WhisperDecoder, WhisperOptions, is_whisper
 from hfbench.pipelines.processors.vision import batch_size, to_model
@@ -114,14 +114,18 @@ class SpeechRecognitionProcessor(CapabilityProcessor):
         if not self.is_seq2seq:
             return CTCDecoder(*parts, config=config)
         if is_whisper(self.model):
-            return WhisperDecoder(*parts, WhisperOptions.from_config(config, self.model, self.loaded.model_name))
+            return WhisperDecoder(
+                *parts, WhisperOptions.from_config(config, self.model, self.loaded.model_name)
+            )
         return WindowedSeq2SeqDecoder(*parts, config=config)
 
     def _clip(self, index: int, item: MediaInput) -> Clip:
         rate = self.sampling_rate
         return Clip(index, resample(item.as_audio(), int(item.sampling_rate or rate), rate), rate)
 
-    def _result(self, clip: Clip, transcript: Transcript | None, config: Mapping[str, Any]) -> TranscriptResult:
+    def _result(
+        self, clip: Clip, transcript: Transcript | None, config: Mapping[str, Any]
+    ) -> TranscriptResult:
         """The result of one input; ``transcript`` is None for silence."""
         found = transcript or Transcript()
         timed = bool(config.get("return_timestamps")) or found.windows > 1
@@ -138,15 +142,15 @@ class SpeechRecognitionProcessor(CapabilityProcessor):
         )
 
 
-class WindowedSeq2SeqDecoder:
+class WindowedSeq2SeqDecoder(DecoderParts):
     """Sequence-to-sequence models without a long-form algorithm (Speech2Text): windows of at most
     ``chunk_length_s`` (and the feature extractor's own window) cut in quiet places, each decoded
     on its own, texts joined with spaces."""
 
-    def __init__(self, model: Any, feature_extractor: Any, tokenizer: Any, *, config: Mapping[str, Any]) -> None:
-        self.model = model
-        self.feature_extractor = feature_extractor
-        self.tokenizer = tokenizer
+    def __init__(
+        self, model: Any, feature_extractor: Any, tokenizer: Any, *, config: Mapping[str, Any]
+    ) -> None:
+        super().__init__(model, feature_extractor, tokenizer)
         seconds = float(config.get("chunk_length_s") or 30.0)
         limit = getattr(feature_extractor, "chunk_length", None)
         self.window_s = min(seconds, float(limit)) if limit else seconds
@@ -158,13 +162,17 @@ class WindowedSeq2SeqDecoder:
 
     def transcribe(self, clips: list[Clip], batch_size: int) -> list[Transcript]:
         """Transcripts of ``clips``; windows of all clips are batched together."""
-        windows = [(clip, span) for clip in clips for span in plan_windows(clip.samples, clip.rate, self.window_s)]
+        windows = [
+            (clip, span) for clip in clips for span in plan_windows(clip.samples, clip.rate, self.window_s)
+        ]
         texts = run_batched(windows, batch_size, lambda w: w[1][1] - w[1][0], self._texts)
         out: dict[int, Transcript] = {clip.index: Transcript() for clip in clips}
         for (clip, (start, end)), (text, tokens) in zip(windows, texts, strict=True):
             found = out[clip.index]
             found.text = f"{found.text} {text}".strip()
-            found.segments.append(TranscriptChunk(text, round(start / clip.rate, 3), round(end / clip.rate, 3)))
+            found.segments.append(
+                TranscriptChunk(text, round(start / clip.rate, 3), round(end / clip.rate, 3))
+            )
             found.output_tokens += tokens
             found.frames += (end - start) // int(getattr(self.feature_extractor, "hop_length", 160))
             found.windows += 1
@@ -186,7 +194,7 @@ class WindowedSeq2SeqDecoder:
         """Each window's text and its count of text tokens."""
         encoded = self.feature_extractor(
             [clip.samples[start:end] for clip, (start, end) in batch],
-            sampling_rate=int(self.feature_extractor.sampling_rate),
+            sampling_rate=self.rate,
             return_tensors="pt",
         )
         kwargs = dict(self.generate_kwargs)
@@ -194,6 +202,9 @@ class WindowedSeq2SeqDecoder:
             output = self.model.generate(**to_model(encoded, self.model), **kwargs)
         special = set(self.tokenizer.all_special_ids)
         return [
-            (str(self.tokenizer.decode(row, skip_special_tokens=True)).strip(), sum(1 for t in row if t not in special))
+            (
+                str(self.tokenizer.decode(row, skip_special_tokens=True)).strip(),
+                sum(1 for t in row if t not in special),
+            )
             for row in output.tolist()
         ]

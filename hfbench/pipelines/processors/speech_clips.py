@@ -1,10 +1,11 @@
 """What the speech decoders share: one input's audio (``Clip``), what came of it (``Transcript``),
-silence, and quiet-place cuts for sequence-to-sequence models that have no long-form algorithm."""
+the model's parts (``DecoderParts``), silence, and quiet-place cuts for sequence-to-sequence
+models that have no long-form algorithm."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hfbench.pipelines.results import TranscriptChunk
 
@@ -67,6 +68,20 @@ class Transcript:
     frames: int = 0
     windows: int = 0
     language: str | None = None
+
+
+class DecoderParts:
+    """What every speech decoder holds: the model, its feature extractor and its tokenizer."""
+
+    def __init__(self, model: Any, feature_extractor: Any, tokenizer: Any) -> None:
+        self.model = model
+        self.feature_extractor = feature_extractor
+        self.tokenizer = tokenizer
+
+    @property
+    def rate(self) -> int:
+        """The sampling rate the model was trained on (Hz)."""
+        return int(self.feature_extractor.sampling_rate)
 
 
 def timed_chunk(text: str, start_s: float, end_s: float, duration_s: float) -> TranscriptChunk:

@@ -14,16 +14,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hfbench.core.errors import ConfigError
 from hfbench.pipelines.batching import run_batched
-from hfbench.pipelines.processors.speech_clips import Clip, Transcript, timed_chunk
+from hfbench.pipelines.processors.speech_clips import Clip, DecoderParts, Transcript, timed_chunk
 from hfbench.pipelines.processors.vision import to_model
 from hfbench.pipelines.results import TranscriptChunk
-
-if TYPE_CHECKING:
-    import numpy as np
 
 DEFAULT_CHUNK_S = 30.0
 """Window length when ``chunk_length_s`` is unset (seconds)."""
@@ -68,7 +65,9 @@ def window_lengths(config: Mapping[str, Any]) -> tuple[float, float]:
     return chunk, stride_s
 
 
-def plan_strided_windows(clip: int, total: int, rate: int, chunk_s: float, stride_s: float) -> list[StridedWindow]:
+def plan_strided_windows(
+    clip: int, total: int, rate: int, chunk_s: float, stride_s: float
+) -> list[StridedWindow]:
     """Windows of ``chunk_s`` seconds over ``total`` samples, overlapping by ``stride_s`` on each side.
 
     Audio no longer than a window is one window with no overlap. Consecutive windows start
@@ -88,23 +87,16 @@ def plan_strided_windows(clip: int, total: int, rate: int, chunk_s: float, strid
         start += step
 
 
-class CTCDecoder:
+class CTCDecoder(DecoderParts):
     """Transcribes clips with a CTC model (see the module docstring)."""
 
     def __init__(
         self, model: Any, feature_extractor: Any, tokenizer: Any, *, config: Mapping[str, Any]
     ) -> None:
-        self.model = model
-        self.feature_extractor = feature_extractor
-        self.tokenizer = tokenizer
+        super().__init__(model, feature_extractor, tokenizer)
         self.chunk_s, self.stride_s = window_lengths(config)
         self.timestamps = bool(config.get("return_timestamps"))
         self.special = set(tokenizer.all_special_ids)  # the blank is the pad token
-
-    @property
-    def rate(self) -> int:
-        """The model's sampling rate (Hz)."""
-        return int(self.feature_extractor.sampling_rate)
 
     @property
     def samples_per_frame(self) -> int:
@@ -192,7 +184,12 @@ class CTCDecoder:
         seconds_per_frame = self.samples_per_frame / self.rate
         if self.timestamps:
             segments = [
-                timed_chunk(str(w["word"]), w["start_offset"] * seconds_per_frame, w["end_offset"] * seconds_per_frame, clip.seconds)
+                timed_chunk(
+                    str(w["word"]),
+                    w["start_offset"] * seconds_per_frame,
+                    w["end_offset"] * seconds_per_frame,
+                    clip.seconds,
+                )
                 for w in words
             ]
         else:

@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 from hfbench.core.errors import ConfigError, did_you_mean
 from hfbench.pipelines.batching import run_batched
-from hfbench.pipelines.processors.speech_clips import Clip, Transcript, timed_chunk
+from hfbench.pipelines.processors.speech_clips import Clip, DecoderParts, Transcript, timed_chunk
 from hfbench.pipelines.processors.vision import to_model
 from hfbench.pipelines.timing import timed_generate
 
@@ -213,36 +213,48 @@ class FallbackRandomness:
         """Run the block with this generator state in place of torch's (restored afterwards)."""
         import torch
 
-        cuda = getattr(self.device, "type", "cpu") == "cuda"
-        index = (self.device.index or torch.cuda.current_device()) if cuda else None
-        with torch.random.fork_rng(devices=[index] if cuda else []):
+        cuda = self._cuda_index()
+        with torch.random.fork_rng(devices=[] if cuda is None else [cuda]):
             if self._states is None:
                 torch.default_generator.manual_seed(self.seed)
-                if cuda:
-                    with torch.cuda.device(index):
+                if cuda is not None:
+                    with torch.cuda.device(cuda):
                         torch.cuda.manual_seed(self.seed)
             else:
-                torch.set_rng_state(self._states[0])
-                if cuda:
-                    torch.cuda.set_rng_state(self._states[1], index)
+                cpu_state, cuda_state = self._states
+                torch.set_rng_state(cpu_state)
+                if cuda is not None:
+                    torch.cuda.set_rng_state(cuda_state, cuda)
             try:
                 yield
             finally:
-                self._states = (torch.get_rng_state(), torch.cuda.get_rng_state(index) if cuda else None)
+                self._states = (
+                    torch.get_rng_state(),
+                    None if cuda is None else torch.cuda.get_rng_state(cuda),
+                )
+
+    def _cuda_index(self) -> int | None:
+        """The CUDA device the model samples on, or None off CUDA."""
+        if getattr(self.device, "type", "cpu") != "cuda":
+            return None
+        import torch
+
+        index = getattr(self.device, "index", None)
+        return int(torch.cuda.current_device() if index is None else index)
 
 
-class WhisperDecoder:
+class WhisperDecoder(DecoderParts):
     """Transcribes clips with a ``WhisperForConditionalGeneration`` (see the module docstring)."""
 
     def __init__(self, model: Any, feature_extractor: Any, tokenizer: Any, options: WhisperOptions) -> None:
-        self.model = model
-        self.feature_extractor = feature_extractor
-        self.tokenizer = tokenizer
+        super().__init__(model, feature_extractor, tokenizer)
         self.options = options
         generation = model.generation_config
         self.timestamp_begin = int(generation.no_timestamps_token_id) + 1
         self.special = set(tokenizer.all_special_ids)
-        self.code_of = {int(i): token[2:-2] for token, i in (getattr(generation, "lang_to_id", None) or {}).items()}
+        self.code_of = {
+            int(i): token[2:-2] for token, i in (getattr(generation, "lang_to_id", None) or {}).items()
+        }
 
     # ---- sizes -------------------------------------------------------------------------------
     @property
@@ -299,20 +311,27 @@ class WhisperDecoder:
         seek, first = 0, True
         while seek < features.shape[-1]:
             window = features[..., seek : seek + self.segment_frames]
-            kwargs = self._kwargs(timestamps=True, force_unique_generate_call=True)
             with torch.inference_mode():
-                with timed_generate(self.model, kwargs, prompt_tokens=window.shape[-1] // self.input_stride, batch_size=1):
-                    language = language or self._languages(features)
-                    if language is not None:
-                        kwargs["language"] = language
-                    with randomness.active():
-                        output = self.model.generate(input_features=window, **kwargs)
-            segments = output["segments"][0]
+                segments, language = self._one_window(window, language, randomness)
             seek += self._advance(segments, window.shape[-1])
             text = self.tokenizer.decode(self._tokens(segments), skip_special_tokens=True)
             if text.strip():
                 yield text.lstrip() if first else text
                 first = False
+
+    def _one_window(
+        self, window: Any, language: str | list[str] | None, randomness: FallbackRandomness
+    ) -> tuple[list[dict[str, Any]], str | list[str] | None]:
+        """One pass of the long-form algorithm over ``window``: its closed segments, and the
+        language (detected on the first window, then kept)."""
+        kwargs = self._kwargs(timestamps=True, force_unique_generate_call=True)
+        frames = window.shape[-1] // self.input_stride
+        with timed_generate(self.model, kwargs, prompt_tokens=frames, batch_size=1), randomness.active():
+            language = language or self._languages(window)
+            if language is not None:
+                kwargs["language"] = language
+            output = self.model.generate(input_features=window, **kwargs)
+        return output["segments"][0], language
 
     def _batch(self, clips: list[Clip], *, long: bool) -> list[Transcript]:
         """One ``generate`` call: short clips as padded 30 s windows, or long ones with long-form."""
@@ -334,7 +353,9 @@ class WhisperDecoder:
         languages = language if isinstance(language, list) else [language] * len(clips)
         return [
             self._transcript(clip, segments, frames=n, windows=p, language=lang)
-            for clip, segments, n, p, lang in zip(clips, output["segments"], frames, passes, languages, strict=True)
+            for clip, segments, n, p, lang in zip(
+                clips, output["segments"], frames, passes, languages, strict=True
+            )
         ]
 
     def _features(self, samples: list[np.ndarray], *, long: bool) -> dict[str, Any]:
@@ -342,7 +363,7 @@ class WhisperDecoder:
         extra: dict[str, Any] = {"truncation": False, "padding": "longest"} if long else {}
         encoded = self.feature_extractor(
             samples,
-            sampling_rate=int(self.feature_extractor.sampling_rate),
+            sampling_rate=self.rate,
             return_tensors="pt",
             return_attention_mask=True,  # long-form needs it; short batches warn without it
             **extra,
@@ -350,7 +371,12 @@ class WhisperDecoder:
         return to_model(encoded, self.model)
 
     def _kwargs(self, *, timestamps: bool, **extra: Any) -> dict[str, Any]:
-        return {**self.options.generate_kwargs(), "return_timestamps": timestamps, "return_segments": True, **extra}
+        return {
+            **self.options.generate_kwargs(),
+            "return_timestamps": timestamps,
+            "return_segments": True,
+            **extra,
+        }
 
     def _languages(self, features: Any) -> str | list[str] | None:
         """The asked language, else each input's detected language (multilingual models only).
