@@ -133,7 +133,9 @@ def pareto(
 
     fig = _figure()
     ax = fig.add_subplot()
-    latency_ms = (rows["latency_median_s"] * 1000).tolist()
+    seconds = rows["latency_median_s"].max() >= 10  # ms up to 10 s, then seconds
+    scale, unit = (1.0, "s") if seconds else (1000.0, "ms")
+    latency = (rows["latency_median_s"] * scale).tolist()
     values = rows["quality_value"].tolist()
     groups = _tier_order(rows["tier"]) if by == "tier" else sorted(rows["short_model"].unique())
     model_colours = _model_colours(groups) if by == "model" else {}
@@ -142,7 +144,7 @@ def pareto(
         low = (part["quality_value"] - part["quality_ci_low"]).clip(lower=0).fillna(0)
         high = (part["quality_ci_high"] - part["quality_value"]).clip(lower=0).fillna(0)
         ax.errorbar(
-            part["latency_median_s"] * 1000,
+            part["latency_median_s"] * scale,
             part["quality_value"],
             yerr=[low.tolist(), high.tolist()],
             fmt="o",
@@ -151,11 +153,11 @@ def pareto(
             color=TIER_COLOURS.get(group, "#7F7F7F") if by == "tier" else model_colours[group],
             label=group,
         )
-    for x, y, label in zip(latency_ms, values, rows["short_model"], strict=True):
+    for x, y, label in zip(latency, values, rows["short_model"], strict=True):
         ax.annotate(label, (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
-    front = pareto_front(latency_ms, values, higher_is_better=higher)
+    front = pareto_front(latency, values, higher_is_better=higher)
     ax.plot(
-        [latency_ms[i] for i in front],
+        [latency[i] for i in front],
         [values[i] for i in front],
         drawstyle="steps-post",
         linestyle="--",
@@ -163,11 +165,11 @@ def pareto(
         linewidth=1.2,
         label=PARETO_LABEL,
     )
-    if _wide(latency_ms):
+    if _wide(latency):
         ax.set_xscale("log")
     if _wide(values) and not higher:
         ax.set_yscale("log")
-    ax.set_xlabel("latency, median per call (ms)")
+    ax.set_xlabel(f"latency, median per call ({unit})")
     ax.set_ylabel(f"{metric} ({'higher' if higher else 'lower'} is better)")
     note = f" ({left_out} cells with another metric left out)" if left_out else ""
     ax.set_title(f"{name}: quality vs latency{note}")

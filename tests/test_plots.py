@@ -77,6 +77,14 @@ def test_pareto_draws_the_95_percent_intervals_as_error_bars(results: pd.DataFra
     assert heights == pytest.approx([0.2, 0.2])  # value +- 0.1
 
 
+def test_pareto_shows_seconds_when_latencies_reach_ten_seconds() -> None:
+    slow = frame([make_record("org/a", latency_s=12.0), make_record("org/b", level=4, latency_s=30.0)])
+    ax = plots.pareto(slow, "summarization").axes[0]
+    assert ax.get_xlabel() == "latency, median per call (s)"
+    front = next(line for line in ax.get_lines() if line.get_label() == plots.PARETO_LABEL)
+    assert list(front.get_xdata()) == pytest.approx([12.0, 30.0])
+
+
 def test_pareto_by_model_has_one_series_per_model(results: pd.DataFrame) -> None:
     labels = series_labels(plots.pareto(results, "summarization", by="model"))
     assert labels == sorted(["tiny-fast", "tiny-good", "tiny-bad", "small", "medium", "medium-slow"])

@@ -98,19 +98,19 @@ def seconds_text(value: Any) -> str:
 
 
 def throughput_text(row: Mapping[str, Any]) -> str:
-    """Decode tokens/s for generation, the real-time factor for speech, else samples/s."""
-    decode = finite_number(row.get("decode_tokens_per_s"))
-    if decode is not None:
-        return f"{decode:.3g} tok/s"
+    """The real-time factor for speech, decode tokens/s for generation, else samples/s."""
     rtf = finite_number(row.get("real_time_factor"))
     if rtf is not None:
-        return f"RTF {rtf:.2g}"
+        return f"RTF {compact_number(rtf)}"
+    decode = finite_number(row.get("decode_tokens_per_s"))
+    if decode is not None:
+        return f"{compact_number(decode)} tok/s"
     samples = finite_number(row.get("samples_per_s"))
-    return f"{samples:.3g} smp/s" if samples is not None else "-"
+    return f"{compact_number(samples)} smp/s" if samples is not None else "-"
 
 
 def compact_number(value: float) -> str:
-    """A metric value in at most 5 significant characters: ``0.67``, ``41.2``, ``802``."""
+    """A number in few characters: ``0.67``, ``41.2``, ``802`` (metric values, throughputs)."""
     size = abs(value)
     if size >= 100:
         return f"{value:.0f}"

@@ -34,6 +34,10 @@ def records() -> list[dict[str, Any]]:
     ]
 
 
+def _slow_decoder() -> dict[str, Any]:
+    return make_record("org/slow", "text-generation", decode_tokens_per_s=0.4226)
+
+
 @pytest.fixture
 def made() -> Report:
     return report(records())
@@ -48,12 +52,13 @@ def test_every_line_fits_100_columns_as_text_and_markdown(made: Report) -> None:
 def test_the_cells_table_shows_speed_memory_quality_and_confidence(made: Report) -> None:
     text = str(made)
     decoder = next(line for line in text.splitlines() if line.startswith("decoder "))
-    assert "1.5s" in decoder and "120ms" in decoder and "24 tok/s" in decoder and "2000" in decoder
+    assert "1.5s" in decoder and "120ms" in decoder and "24.0 tok/s" in decoder and "2000" in decoder
     assert "rougeL" in decoder and "0.50 [0.40,0.60]" in decoder and "1.00" in decoder
     speech = next(line for line in text.splitlines() if line.startswith("whisper-base "))
     assert "RTF 0.08" in speech
     encoder = next(line for line in text.splitlines() if line.startswith("encoder "))
     assert "640 smp/s" in encoder and "50ms" in encoder
+    assert "0.42 tok/s" in str(report([_slow_decoder()]))
     assert "an-extremely-…" in text  # cut to fit, not wrapped
 
 

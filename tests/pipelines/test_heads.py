@@ -39,9 +39,9 @@ def bare_bert(tiny_model: TinyModel, tmp_path_factory: pytest.TempPathFactory) -
 
 def _detected(folder: Path | str, capsys: pytest.CaptureFixture[str]) -> dict[str, float]:
     """What ``hfbench detect`` prints: capability -> confidence."""
-    assert main(["detect", str(folder)]) == 0
-    rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:] if line.startswith("  ")]
-    return {row[0]: float(row[1]) for row in rows if not row[0].startswith("(")}
+    assert main(["detect", str(folder), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["capabilities"]
+    return {row["capability"]: float(row["confidence"]) for row in rows}
 
 
 # ---- detect and checkpoint_capabilities: what the head serves ---------------------------------

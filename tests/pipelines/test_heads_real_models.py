@@ -7,6 +7,7 @@ the command that installs it, a failed conversion fails.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -31,10 +32,10 @@ def docs_table() -> dict[str, dict[str, str]]:
 
 def detected(name: str, capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
     """``hfbench detect embedded:<name>`` as row name -> cell (confidences with two decimals)."""
-    assert main(["detect", f"embedded:{name}"]) == 0
-    first, *rest = capsys.readouterr().out.splitlines()
-    cells = {"architecture": first.rsplit(": ", 1)[1]}
-    cells.update({line.split()[0]: line.split()[1] for line in rest if not line.strip().startswith("(")})
+    assert main(["detect", f"embedded:{name}", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    cells = {"architecture": data["architecture"]}
+    cells.update({row["capability"]: f"{row['confidence']:.2f}" for row in data["capabilities"]})
     return cells
 
 
