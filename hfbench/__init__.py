@@ -79,11 +79,11 @@ _EXPORTS: dict[str, str] = {
     "fitting_size_tier": "hfbench.registry.tiers",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__", "bench"])
+__all__ = sorted([*_EXPORTS, "__version__", "bench", "plots"])
 
 
 #: Subpackages reached as attributes (``hb.bench.run(...)``), imported on first use.
-_SUBMODULES = ("bench", "testing")
+_SUBMODULES = ("bench", "plots", "testing")
 
 
 def __getattr__(name: str) -> Any:

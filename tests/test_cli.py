@@ -202,3 +202,34 @@ def test_run_measures_and_exits_zero(
         == 0
     )
     assert "1 already measured" in capsys.readouterr().out
+
+
+def test_report_and_tune_after_a_run(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_llama: Path
+) -> None:
+    settings = ["--set", "max_duration_s=3", "--set", "speed_tokens=4", "--set", "eval_n=4"]
+    assert (
+        main(
+            [
+                "run",
+                "--models",
+                str(tiny_llama),
+                "--capability",
+                "chat",
+                "--results",
+                str(tmp_path),
+                "--no-isolation",
+                *settings,
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["report", str(tmp_path), "--plots", str(tmp_path / "plots")]) == 0
+    out = capsys.readouterr().out
+    assert "llama-v1" in out and "plot:" in out and (tmp_path / "plots" / "memory.png").is_file()
+    assert all(len(line) <= 100 for line in out.splitlines() if not line.startswith("plot:"))
+    assert main(["tune", str(tmp_path)]) == 0
+    assert list((tmp_path / "recommendations").glob("*.json"))
+    assert main(["report", str(tmp_path / "empty")]) == 2
+    assert "No results" in capsys.readouterr().err

@@ -29,6 +29,11 @@ _EXPORTS: dict[str, str] = {
     "RESULT_COLUMNS": "hfbench.bench.results",
     "fingerprint": "hfbench.bench.fingerprint",
     "memory_bandwidth_gbps": "hfbench.bench.fingerprint",
+    "tune": "hfbench.bench.tune",
+    "TuneResult": "hfbench.bench.tune",
+    "report": "hfbench.bench.report",
+    "Report": "hfbench.bench.report",
+    "measured_capabilities": "hfbench.bench.tune_measured",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -50,7 +55,10 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover
     from hfbench.bench.cell import run_cell
     from hfbench.bench.fingerprint import fingerprint, memory_bandwidth_gbps
+    from hfbench.bench.report import Report, report
     from hfbench.bench.results import RESULT_COLUMNS, load_results
     from hfbench.bench.runner import RunSummary, run
     from hfbench.bench.store import ResultStore
     from hfbench.bench.suites import Cell, Suite, parse_sweeps
+    from hfbench.bench.tune import TuneResult, tune
+    from hfbench.bench.tune_measured import measured_capabilities

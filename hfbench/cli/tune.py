@@ -30,6 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--max-latency-ms", type=float, help="budget: median latency per call")
     parser.add_argument("--min-tokens-per-s", type=float, help="budget: decode tokens/s (generation)")
+    parser.add_argument("--max-memory-mb", type=float, help="budget: memory a model may take (default: all)")
     parser.set_defaults(func=run)
 
 
@@ -41,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
         args.results,
         max_latency_ms=args.max_latency_ms,
         min_tokens_per_s=args.min_tokens_per_s,
+        max_memory_mb=args.max_memory_mb,
         output=args.output,
     )
     print(result)

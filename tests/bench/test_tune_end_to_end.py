@@ -63,6 +63,14 @@ def test_tune_on_tiny_zoo_records_writes_a_file_this_machine_applies(
     assert generation.evidence["metric"] == "perplexity" and generation.evidence["n"] == 4
     assert generation.evidence["eval_set"] == "brown-passages" and generation.evidence["hardware_id"] == here
 
+    # the provider, given the tuned file, shows the measured confidence for its model
+    from hfbench.providers.huggingface import HuggingFaceProvider
+
+    llm = HuggingFaceProvider({"model": chosen.model_name, "tuned_recommendations": str(result.path)})
+    shown = llm.get_capabilities()["text-generation"]
+    assert shown["source"] == "measured" and shown["evidence"]["eval_set"] == "brown-passages"
+    assert shown["confidence"] == generation.confidence
+
     text = str(report(tmp_path))
     assert "llama-v1" in text and "gpt2-v1" in text and max(map(len, text.splitlines())) <= 100
 
