@@ -170,8 +170,8 @@ def _eval_set(cell: Cell) -> tuple[Any, Any]:
 
     plan = quality_plans().get(cell.capability)
     name = cell.settings.get("eval_set") or (plan.eval_set if plan else None)
-    if name is None:
-        return plan, None
+    if name is None or (not _wants_quality(cell) and not cell.settings.get("eval_set")):
+        return plan, None  # no quality: the speed call takes a fixed text, no data to fetch
     n = int(cell.settings.get("eval_n") or (plan.size(cell.size) if plan else 20))
     seed = int(cell.settings.get("eval_seed", plan.seed if plan else 0))
     return plan, build_eval_set(str(name), n, seed)
