@@ -60,6 +60,7 @@ _EXPORTS: dict[str, str] = {
     "BasePipeline": "hfbench.pipelines",
     "MediaInput": "hfbench.pipelines",
     "pipeline_for": "hfbench.pipelines",
+    "checkpoint_capabilities": "hfbench.pipelines.checkpoint",
     "register_processor": "hfbench.pipelines",
     "register_pipeline": "hfbench.pipelines",
     # providers
@@ -140,6 +141,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         register_pipeline,
         register_processor,
     )
+    from hfbench.pipelines.checkpoint import checkpoint_capabilities
     from hfbench.providers import (
         AbstractLLMInterface,
         GenerationRequest,

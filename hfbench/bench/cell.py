@@ -100,6 +100,7 @@ def run_cell(cell: Cell, progress: Progress | None = None) -> dict[str, Any]:
             plan, eval_set = _eval_set(cell)
             phase = "load"
             _say(progress, phase)
+            _import_libraries()  # so the load's memory is the model's, not the libraries' code
             with monitor.phase() as load_memory:
                 pipe = _load(cell)
             loaded = pipe.loaded
@@ -149,6 +150,14 @@ def _set_threads(cell: Cell, info: Any) -> int:
     threads = int(cell.settings.get("threads") or info.cpu_cores or os.cpu_count() or 1)
     torch.set_num_threads(threads)
     return threads
+
+
+def _import_libraries() -> None:
+    """Import what every load imports (transformers' model machinery, tokenizers) up front."""
+    import transformers
+
+    for name in ("PreTrainedModel", "AutoConfig", "AutoModel", "AutoTokenizer", "AutoProcessor"):
+        getattr(transformers, name)
 
 
 def _load(cell: Cell) -> Any:
