@@ -32,7 +32,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hfbench.core.capability import canonical_capability
 from hfbench.core.config_schema import check_params, config_keys
@@ -48,6 +48,9 @@ from hfbench.core.validation import (
     join_path,
     problems_message,
 )
+
+if TYPE_CHECKING:
+    from hfbench.registry import CapabilityRegistry
 
 #: Quality sizes a suite may ask for (the quality plans' per-suite sizes).
 SIZES = ("quick", "standard")
@@ -220,8 +223,6 @@ class Suite:
                 ".toml/.json suite file." + did_you_mean(name, BUILTIN_SUITES)
             )
         if name == "tiers":
-            from hfbench.bench.tier_suite import tiers_suite
-
             return tiers_suite()
         from hfbench.core.datafiles import loads_toml
 
@@ -425,3 +426,43 @@ def _scalar(text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError:
         return text
+
+
+def tiers_suite(
+    registry: CapabilityRegistry | None = None,
+    *,
+    tiers: Sequence[str] | None = None,
+    capabilities: Sequence[str] | None = None,
+) -> Suite:
+    """One group per capability: the registry's model at each tier (embedded models left out).
+
+    Args:
+        registry: whose recommendations (default: hfbench's package defaults).
+        tiers: only these tiers (default: all).
+        capabilities: only these capabilities (default: every one with a recommendation).
+    """
+    from hfbench.core.capability import canonical_capability
+    from hfbench.registry import CapabilityRegistry
+
+    registry = registry or CapabilityRegistry()
+    wanted = {canonical_capability(c) for c in capabilities} if capabilities else None
+    groups = []
+    for capability, slots in registry.recommendations.items():
+        if wanted is not None and capability not in wanted:
+            continue
+        models = [
+            rec.model_name
+            for tier, rec in slots.items()
+            if (tiers is None or tier in tiers) and not rec.model_name.startswith("embedded:")
+        ]
+        if models:
+            groups.append({"models": list(dict.fromkeys(models)), "capabilities": [capability]})
+    data = {
+        "version": 1,
+        "name": "tiers",
+        "description": "The registry's Hub models per capability and tier.",
+        "size": "standard",
+        "settings": {"warmup": 1, "min_iterations": 6, "max_duration_s": 30.0, "speed_tokens": 64},
+        "group": groups,
+    }
+    return Suite.from_dict(data, source="the registry's recommendations", default_name="tiers")

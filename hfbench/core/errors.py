@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from hfbench.core.validation import Problem
 
 
 def did_you_mean(value: str, valid: Iterable[str], *, limit: int = 3) -> str:
@@ -17,6 +14,18 @@ def did_you_mean(value: str, valid: Iterable[str], *, limit: int = 3) -> str:
     if not matches:
         return ""
     return " Did you mean " + " or ".join(repr(m) for m in matches) + "?"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a table: where (a key path such as ``models[2].params``) and what."""
+
+    key_path: str
+    message: str
+
+    def __str__(self) -> str:
+        message = self.message if self.message.endswith((".", "?")) else self.message + "."
+        return f"at '{self.key_path}': {message}" if self.key_path else message
 
 
 class HFBenchError(Exception):

@@ -22,7 +22,21 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hfbench.core.errors import did_you_mean
+from hfbench.core.errors import Problem, did_you_mean
+
+__all__ = [
+    "Check",
+    "Field",
+    "FieldError",
+    "Problem",
+    "at_least",
+    "check_table",
+    "greater_than",
+    "in_half_open",
+    "join_path",
+    "problems_message",
+    "type_names",
+]
 
 Check = Callable[[Any], "str | None"]
 """A range check: returns why a value is out of range, or None when it is fine."""
@@ -113,18 +127,6 @@ class Field:
             if reason:
                 raise FieldError(f"{reason}, got {value!r}")
         return value
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong in a table: where (a key path such as ``models[2].params``) and what."""
-
-    key_path: str
-    message: str
-
-    def __str__(self) -> str:
-        message = self.message if self.message.endswith((".", "?")) else self.message + "."
-        return f"at '{self.key_path}': {message}" if self.key_path else message
 
 
 _BARE_KEY = re.compile(r"^[\w-]+(\[\d+\])*$")

@@ -15,18 +15,14 @@ from hfbench.pipelines.architectures import (
     MultimodalPipeline,
     SpeechPipeline,
     VisionEncoderPipeline,
+    pipeline_class,
+    register_pipeline,
 )
 from hfbench.pipelines.base import BasePipeline
 from hfbench.pipelines.loader import LoadedModel, ModelLoader
 from hfbench.pipelines.media import MediaInput
 from hfbench.pipelines.processor import CapabilityProcessor
-from hfbench.pipelines.registry import (
-    load_builtins,
-    pipeline_class,
-    register_loader,
-    register_pipeline,
-    register_processor,
-)
+from hfbench.pipelines.registry import load_builtins, register_loader, register_processor
 from hfbench.sources.configs import detect_architecture
 
 __all__ = [

@@ -1,15 +1,43 @@
-"""The seed's named pipelines, one table row per architecture.
+"""The pipeline class of each architecture: the seed's named pipelines, one table row each.
 
 Every pipeline is a ``BasePipeline`` with its architecture's loader (``@register_loader``); the
 names below exist because the design names them and because ``isinstance(p, SpeechPipeline)``
 reads well. A row is all there is to one: nothing about an architecture lives in its class.
+``@register_pipeline`` replaces a row's class with a subclass of your own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from hfbench.core.architecture import ModelArchitecture
 from hfbench.pipelines.base import BasePipeline
-from hfbench.pipelines.registry import register_pipeline
+
+P = TypeVar("P", bound=type[BasePipeline])
+
+_PIPELINES: dict[ModelArchitecture, type[BasePipeline]] = {}
+
+
+def register_pipeline(architecture: ModelArchitecture | str) -> Callable[[P], P]:
+    """Class decorator: the pipeline class ``pipeline_for`` returns for an architecture.
+
+    Built-in architectures need none (``BasePipeline`` with the architecture's loader); register
+    a subclass to change how a pipeline behaves beyond its loader.
+    """
+    arch = ModelArchitecture.parse(architecture)
+
+    def decorate(cls: P) -> P:
+        _PIPELINES[arch] = cls
+        return cls
+
+    return decorate
+
+
+def pipeline_class(architecture: ModelArchitecture | str) -> type[BasePipeline]:
+    """The pipeline class of an architecture (a registered one, else the built-in named class)."""
+    return _PIPELINES[ModelArchitecture.parse(architecture)]
+
 
 A = ModelArchitecture
 

@@ -1,4 +1,4 @@
-"""Registries: architecture -> loader (and pipeline class), (architecture, capability) -> processor.
+"""Registries: architecture -> loader, (architecture, capability) -> processor.
 
 Filled by decorators where the classes are defined (like lm-eval's ``@register_model``), so a
 new loader or processor is added without touching an if-chain. The built-in ones are listed
@@ -19,16 +19,13 @@ from hfbench.core.capability import Capability, canonical_capability
 from hfbench.core.errors import UnsupportedCapabilityError
 
 if TYPE_CHECKING:
-    from hfbench.pipelines.base import BasePipeline
     from hfbench.pipelines.loader import ModelLoader
     from hfbench.pipelines.processor import CapabilityProcessor
 
 L = TypeVar("L", bound="type[ModelLoader]")
-P = TypeVar("P", bound="type[BasePipeline]")
 C = TypeVar("C", bound="type[CapabilityProcessor]")
 
 _LOADERS: dict[ModelArchitecture, type[ModelLoader]] = {}
-_PIPELINES: dict[ModelArchitecture, type[BasePipeline]] = {}
 _PROCESSORS: dict[tuple[ModelArchitecture, str], type[CapabilityProcessor]] = {}
 
 #: Modules that register hfbench's own loaders, pipeline classes and processors.
@@ -40,8 +37,6 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "hfbench.pipelines.vision_encoder",
     "hfbench.pipelines.multimodal",
     "hfbench.pipelines.speech",
-    # the seed's named pipeline classes, one table row per architecture
-    "hfbench.pipelines.architectures",
     # capability processors
     "hfbench.pipelines.processors.text_generation",
     "hfbench.pipelines.processors.general",
@@ -82,21 +77,6 @@ def register_loader(architecture: ModelArchitecture | str) -> Callable[[L], L]:
     return decorate
 
 
-def register_pipeline(architecture: ModelArchitecture | str) -> Callable[[P], P]:
-    """Class decorator: the pipeline class ``pipeline_for`` returns for an architecture.
-
-    Built-in architectures need none (``BasePipeline`` with the architecture's loader); register
-    a subclass to change how a pipeline behaves beyond its loader.
-    """
-    arch = ModelArchitecture.parse(architecture)
-
-    def decorate(cls: P) -> P:
-        _PIPELINES[arch] = cls
-        return cls
-
-    return decorate
-
-
 def register_processor(
     capability: str | Capability, architectures: Iterable[ModelArchitecture | str]
 ) -> Callable[[C], C]:
@@ -124,12 +104,6 @@ def loader_class(architecture: ModelArchitecture | str) -> type[ModelLoader]:
     if arch not in _LOADERS:
         raise UnsupportedCapabilityError(f"No loader is registered for {arch.value} models.")
     return _LOADERS[arch]
-
-
-def pipeline_class(architecture: ModelArchitecture | str) -> type[BasePipeline]:
-    """The pipeline class of an architecture (a registered one, else the built-in named class)."""
-    load_builtins()
-    return _PIPELINES[ModelArchitecture.parse(architecture)]
 
 
 def processor_class(

@@ -10,7 +10,7 @@ files), ``profiles`` (what-if hardware), ``hardware`` (the registry's view of a 
 ``tables`` (the per-hardware table).
 """
 
-from hfbench.registry.capability_registry import CapabilityRegistry, model_catalog
+from hfbench.registry.capability_registry import CapabilityRegistry, model_catalog, recommendations_for
 from hfbench.registry.explanation import CandidateCheck, LayerInfo, RecommendationExplanation, WhatIf
 from hfbench.registry.files import (
     FILE_VERSION,
@@ -29,7 +29,6 @@ from hfbench.registry.memory import (
 from hfbench.registry.profiles import hardware_presets, hardware_profile, profile_from_dict
 from hfbench.registry.recommendation import ModelRecommendation
 from hfbench.registry.requirements import unmet_requirements
-from hfbench.registry.tables import recommendations_for
 from hfbench.registry.tiers import (
     SIZE_TIERS,
     TierFit,

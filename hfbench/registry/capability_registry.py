@@ -52,7 +52,7 @@ from hfbench.registry.hardware import HardwareFacts, SystemInfoLike, hardware_fa
 from hfbench.registry.memory import DEFAULT_CONTEXT_TOKENS
 from hfbench.registry.profiles import hardware_presets, hardware_profile
 from hfbench.registry.recommendation import ModelRecommendation, unmet_requirements
-from hfbench.registry.tables import recommendation_rows, recommendations_for
+from hfbench.registry.tables import recommendation_rows
 from hfbench.registry.tiers import (
     AUTO_TIER,
     SIZE_TIERS,
@@ -633,3 +633,19 @@ def tuned_file_matches(
 def model_catalog() -> dict[str, ModelRecommendation]:
     """Every model hfbench's package data describes, by name (recommended or listed as an alternative)."""
     return package_catalog()
+
+
+def recommendations_for(
+    system_info: SystemInfoLike,
+    registry: CapabilityRegistry | None = None,
+    *,
+    capabilities: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    """The table behind ``hfbench models --for-hardware`` (see ``tables.recommendation_rows``).
+
+    Args:
+        system_info: a ``SystemInfo`` (``hardware_profile(...)`` for what-if) or a seed-style dict.
+        registry: default: hfbench's package recommendations.
+        capabilities: limit the table to these (default: every capability).
+    """
+    return recommendation_rows(registry or CapabilityRegistry(), system_info, capabilities=capabilities)

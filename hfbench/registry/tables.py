@@ -5,22 +5,44 @@ Rows are plain dictionaries (printable, JSON-able, ``pandas.DataFrame(rows)``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from hfbench.core.capability import canonical_capability, capability_specs
-from hfbench.registry.hardware import SystemInfoLike, hardware_facts
+from hfbench.registry.explanation import CandidateCheck, RecommendationExplanation
+from hfbench.registry.hardware import HardwareFacts, SystemInfoLike, hardware_facts
 from hfbench.registry.memory import MemoryEstimate
 from hfbench.registry.recommendation import ModelRecommendation
 from hfbench.registry.tiers import SIZE_TIERS
 
-if TYPE_CHECKING:  # the registry renders itself through this module (it imports it at run time)
-    from hfbench.registry.capability_registry import CapabilityRegistry
+
+class RegistryView(Protocol):
+    """What the table reads of a registry (``CapabilityRegistry`` is one)."""
+
+    @property
+    def recommendations(self) -> dict[str, dict[str, ModelRecommendation]]: ...
+
+    def capabilities(self) -> list[str]: ...
+
+    def explain_recommendation(
+        self, capability: str, size_tier: str = ..., system_info: SystemInfoLike | None = ...
+    ) -> RecommendationExplanation: ...
+
+    def check_candidate(
+        self,
+        rec: ModelRecommendation,
+        capability: str,
+        hardware: HardwareFacts | None,
+        *,
+        tier: str,
+        slot: str,
+    ) -> CandidateCheck: ...
+
 
 ROW_KEYS = ("capability", "tier", "model", "params_b", "needs_gb", "fits", "use", "why")
 
 
 def recommendation_rows(
-    registry: CapabilityRegistry, system_info: SystemInfoLike, *, capabilities: list[str] | None = None
+    registry: RegistryView, system_info: SystemInfoLike, *, capabilities: list[str] | None = None
 ) -> list[dict[str, Any]]:
     """Per capability and tier: the slot's model, whether it fits, why not, and what to use instead.
 
@@ -57,26 +79,6 @@ def recommendation_rows(
             why = "; ".join(check.reasons)
             rows.append(_row(capability, tier, rec, check.memory, use, why, check.accepted))
     return rows
-
-
-def recommendations_for(
-    system_info: SystemInfoLike,
-    registry: CapabilityRegistry | None = None,
-    *,
-    capabilities: list[str] | None = None,
-) -> list[dict[str, Any]]:
-    """The table behind ``hfbench models --for-hardware`` (see ``recommendation_rows``).
-
-    Args:
-        system_info: a ``SystemInfo`` (``hardware_profile(...)`` for what-if) or a seed-style dict.
-        registry: default: hfbench's package recommendations.
-        capabilities: limit the table to these (default: every capability).
-    """
-    if registry is None:
-        from hfbench.registry.capability_registry import CapabilityRegistry
-
-        registry = CapabilityRegistry()
-    return recommendation_rows(registry, system_info, capabilities=capabilities)
 
 
 def _row(

@@ -107,9 +107,19 @@ def register_eval_set(
     return decorate
 
 
+#: Modules of the built-in eval sets (one per data source); each registers its sets on import.
+BUILTIN_BUILDERS = tuple(
+    f"hfbench.bench.quality.builders.{name}"
+    for name in ("asterisk", "bigbench", "brown", "chat", "digits", "lee", "sentiment", "udhr")
+)
+
+
 def _ensure_builders() -> None:
     """Import the built-in builders (they register themselves)."""
-    import hfbench.bench.quality.builders  # noqa: F401
+    import importlib
+
+    for module in BUILTIN_BUILDERS:
+        importlib.import_module(module)
 
 
 def eval_set_builders() -> dict[str, EvalSetBuilder]:

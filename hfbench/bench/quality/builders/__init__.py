@@ -1,14 +1,2 @@
-"""The built-in eval sets; importing this package registers them (one module per data source)."""
-
-from hfbench.bench.quality.builders import (
-    asterisk,
-    bigbench,
-    brown,
-    chat,
-    digits,
-    lee,
-    sentiment,
-    udhr,
-)
-
-__all__ = ["asterisk", "bigbench", "brown", "chat", "digits", "lee", "sentiment", "udhr"]
+"""The built-in eval sets, one module per data source (listed in ``datasets.BUILTIN_BUILDERS``,
+which imports them: each registers its sets with ``@register_eval_set``)."""
