@@ -46,6 +46,16 @@ def read_package_json(name: str, package: str = "hfbench.core") -> Any:
     return json.loads(read_package_text(name, package))
 
 
+def read_json_if_any(path: Path | None) -> Any:
+    """The JSON in ``path``, or None when there is no path or it cannot be read as JSON."""
+    if path is None:
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def read_data_file(
     path: str | os.PathLike[str],
     *,

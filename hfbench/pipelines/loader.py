@@ -101,14 +101,7 @@ class ModelLoader:
 
     def load_processor(self, model_name: str, config: Mapping[str, Any]) -> tuple[Any, Any]:
         """Return ``(tokenizer, processor)``; the default loads a tokenizer only."""
-        from transformers import AutoTokenizer
-
-        source = resolve_model_source(model_name)
-        kwargs = hub_kwargs(config)
-        tokenizer = call_transformers(
-            "tokenizer", model_name, lambda: AutoTokenizer.from_pretrained(source, **kwargs)
-        )
-        return tokenizer, None
+        return load_pretrained("tokenizer", "AutoTokenizer", model_name, config), None
 
     def refine_capabilities(self, loaded: LoadedModel, capabilities: ModelCapabilities) -> None:
         """Adjust the architecture's capabilities to this checkpoint (e.g. drop a missing head)."""
@@ -127,3 +120,14 @@ def hub_kwargs(config: Mapping[str, Any]) -> dict[str, Any]:
     """The Hub-related ``from_pretrained`` options (for tokenizers and processors)."""
     kwargs = from_pretrained_kwargs(LoadOptions.from_config(config))
     return {k: kwargs[k] for k in ("trust_remote_code", "revision", "cache_dir", "local_files_only")}
+
+
+def load_pretrained(what: str, auto_class: str, model_name: str, config: Mapping[str, Any]) -> Any:
+    """``transformers.<auto_class>.from_pretrained`` for a model's tokenizer or processor, with its
+    Hub options, transformers' errors turned into hfbench's (``what`` names it in messages)."""
+    import transformers
+
+    source = resolve_model_source(model_name)
+    kwargs = hub_kwargs(config)
+    cls = getattr(transformers, auto_class)
+    return call_transformers(what, model_name, lambda: cls.from_pretrained(source, **kwargs))

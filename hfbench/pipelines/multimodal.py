@@ -9,11 +9,9 @@ from typing import Any
 from hfbench.core.architecture import ModelArchitecture
 from hfbench.core.capability import Capability
 from hfbench.pipelines.heads import Checkpoint, Head, HeadLoader, choose_head, head_named, heads_of
-from hfbench.pipelines.loader import hub_kwargs
-from hfbench.pipelines.loading import call_transformers
+from hfbench.pipelines.loader import load_pretrained
 from hfbench.pipelines.processors import multimodal as _processors
 from hfbench.pipelines.registry import register_loader
-from hfbench.sources.resolve import resolve_model_source
 
 _CAPTION = Capability.IMAGE_CAPTIONING.value
 _VQA = Capability.VISUAL_QUESTION_ANSWERING.value
@@ -33,13 +31,7 @@ class MultimodalLoader(HeadLoader):
 
     def load_processor(self, model_name: str, config: Mapping[str, Any]) -> tuple[Any, Any]:
         """``(tokenizer, AutoProcessor)``; generative heads pad prompts on the left."""
-        from transformers import AutoProcessor
-
-        source = resolve_model_source(model_name)
-        kwargs = hub_kwargs(config)
-        processor = call_transformers(
-            "processor", model_name, lambda: AutoProcessor.from_pretrained(source, **kwargs)
-        )
+        processor = load_pretrained("processor", "AutoProcessor", model_name, config)
         tokenizer = getattr(processor, "tokenizer", None)
         hf_config = self.load_config(model_name, config)
         if tokenizer is not None and choose_head(hf_config, self.heads) is _GENERATOR:

@@ -8,10 +8,8 @@ from typing import Any
 
 from hfbench.core.architecture import ModelArchitecture
 from hfbench.pipelines.heads import Head, HeadLoader, heads_of
-from hfbench.pipelines.loader import hub_kwargs
-from hfbench.pipelines.loading import call_transformers
+from hfbench.pipelines.loader import load_pretrained
 from hfbench.pipelines.registry import register_loader
-from hfbench.sources.resolve import resolve_model_source
 
 SPEECH_HEADS: tuple[Head, ...] = heads_of(ModelArchitecture.SPEECH)
 """Sequence-to-sequence (Whisper, Speech2Text) and CTC (wav2vec 2.0, HuBERT): the head table's speech set.
@@ -27,11 +25,5 @@ class SpeechLoader(HeadLoader):
 
     def load_processor(self, model_name: str, config: Mapping[str, Any]) -> tuple[Any, Any]:
         """``(tokenizer, AutoProcessor)``: the processor holds the feature extractor and tokenizer."""
-        from transformers import AutoProcessor
-
-        source = resolve_model_source(model_name)
-        kwargs = hub_kwargs(config)
-        processor = call_transformers(
-            "processor", model_name, lambda: AutoProcessor.from_pretrained(source, **kwargs)
-        )
+        processor = load_pretrained("processor", "AutoProcessor", model_name, config)
         return getattr(processor, "tokenizer", None), processor

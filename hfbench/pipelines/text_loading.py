@@ -27,9 +27,7 @@ from hfbench.pipelines.heads import (
     heads_of,
     own_heads,
 )
-from hfbench.pipelines.loader import LoadedModel, hub_kwargs
-from hfbench.pipelines.loading import call_transformers
-from hfbench.sources.resolve import resolve_model_source
+from hfbench.pipelines.loader import LoadedModel, load_pretrained
 
 logger = logging.getLogger(__name__)
 
@@ -221,13 +219,7 @@ class TextModelLoader(HeadLoader):
 
     def load_processor(self, model_name: str, config: Mapping[str, Any]) -> tuple[Any, Any]:
         """The tokenizer, with this architecture's padding side (and a pad token if it has none)."""
-        from transformers import AutoTokenizer
-
-        source = resolve_model_source(model_name)
-        kwargs = hub_kwargs(config)
-        tokenizer = call_transformers(
-            "tokenizer", model_name, lambda: AutoTokenizer.from_pretrained(source, **kwargs)
-        )
+        tokenizer = load_pretrained("tokenizer", "AutoTokenizer", model_name, config)
         tokenizer.padding_side = self.padding_side
         if tokenizer.pad_token is None:
             fallback = tokenizer.eos_token or tokenizer.sep_token or tokenizer.unk_token

@@ -8,10 +8,8 @@ from typing import Any
 
 from hfbench.core.architecture import ModelArchitecture
 from hfbench.pipelines.heads import Head, HeadLoader, head_named, heads_of
-from hfbench.pipelines.loader import hub_kwargs
-from hfbench.pipelines.loading import call_transformers
+from hfbench.pipelines.loader import load_pretrained
 from hfbench.pipelines.registry import register_loader
-from hfbench.sources.resolve import resolve_model_source
 
 VISION_HEADS: tuple[Head, ...] = heads_of(ModelArchitecture.VISION_ENCODER)
 """Dual encoders (CLIP, SigLIP), image classifiers, bare backbones: the head table's vision set."""
@@ -30,17 +28,8 @@ class VisionEncoderLoader(HeadLoader):
 
         transformers picks its PIL image-processor backend when torchvision is not installed.
         """
-        from transformers import AutoImageProcessor, AutoProcessor
-
-        source = resolve_model_source(model_name)
-        kwargs = hub_kwargs(config)
         hf_config = self.load_config(model_name, config)
         if _DUAL_ENCODER.class_names(hf_config.model_type):
-            processor = call_transformers(
-                "processor", model_name, lambda: AutoProcessor.from_pretrained(source, **kwargs)
-            )
+            processor = load_pretrained("processor", "AutoProcessor", model_name, config)
             return getattr(processor, "tokenizer", None), processor
-        image_processor = call_transformers(
-            "image processor", model_name, lambda: AutoImageProcessor.from_pretrained(source, **kwargs)
-        )
-        return None, image_processor
+        return None, load_pretrained("image processor", "AutoImageProcessor", model_name, config)

@@ -11,12 +11,12 @@ offline); an embedded model that is not prepared yet is answered from its catalo
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hfbench.core.datafiles import read_json_if_any
 from hfbench.core.model_source import is_embedded
 from hfbench.sources.embedded.catalog import get_embedded_model
 from hfbench.sources.embedded.prepare import converted_folder
@@ -56,7 +56,7 @@ def tokenizer_facts(source: str | os.PathLike[str], *, revision: str | None = No
 
 
 def _from_files(find: Any) -> TokenizerFacts:
-    configs = [_read_json(find(file)) for file in CONFIG_FILES]
+    configs = [read_json_if_any(find(file)) for file in CONFIG_FILES]
     template_file = next((path for path in map(find, TEMPLATE_FILES) if path is not None), None)
     has_template = template_file is not None or any(
         isinstance(c, dict) and bool(c.get("chat_template")) for c in configs
@@ -86,12 +86,3 @@ def _cached(repo: str, file: str, revision: str | None) -> Path | None:
 
     found = try_to_load_from_cache(repo, file, revision=revision)
     return Path(found) if isinstance(found, str) else None
-
-
-def _read_json(path: Path | None) -> Any:
-    if path is None:
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None

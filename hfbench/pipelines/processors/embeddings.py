@@ -11,13 +11,13 @@ is one, else ``mean``. ``normalize`` L2-normalises the vectors. A sentence-trans
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from hfbench.core.capability import Capability
+from hfbench.core.datafiles import read_json_if_any
 from hfbench.core.errors import ConfigError
 from hfbench.pipelines.batching import run_batched
 from hfbench.pipelines.media import MediaInput
@@ -72,13 +72,10 @@ def _model_file(source: str, name: str, hub: dict[str, Any]) -> Path | None:
 
 
 def _read_json(path: Path | None) -> Any:
-    if path is None:
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    found = read_json_if_any(path)
+    if path is not None and found is None:
         logger.warning("Could not read %s; ignoring it.", path)
-        return None
+    return found
 
 
 def pooling_from_st_config(data: dict[str, Any]) -> str | None:
