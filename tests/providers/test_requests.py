@@ -194,3 +194,17 @@ def test_a_request_object_and_the_stream_front_door(llm: HuggingFaceProvider) ->
     assert "".join(llm.stream("Once upon a time", capability="text-generation")) == full.text  # type: ignore[union-attr]
     with pytest.raises(ConfigError, match="carries everything"):
         llm.generate(request, max_tokens=3)
+
+
+def test_no_suitable_model_says_what_was_tried_and_what_would_work() -> None:
+    from hfbench.core.errors import NoSuitableModelError
+    from hfbench.registry import hardware_profile
+
+    small_box = hardware_profile({"name": "small box", "ram_gb": 1})
+    llm = HuggingFaceProvider({"size_tier": "small"}, system=small_box)
+    with pytest.raises(NoSuitableModelError) as info:
+        llm.get_model_for_capability("chat")
+    message = str(info.value)
+    assert "No suitable model for chat" in message and "rejected" in message
+    assert "more than the 1.0 GiB available" in message and "hardware_profile(" in message
+    assert isinstance(info.value, UnsupportedCapabilityError)  # what callers caught before
