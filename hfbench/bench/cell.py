@@ -149,6 +149,7 @@ def _set_threads(cell: Cell, info: Any) -> int:
 
     threads = int(cell.settings.get("threads") or info.cpu_cores or os.cpu_count() or 1)
     torch.set_num_threads(threads)
+    torch.manual_seed(0)  # fixed seed: any sampling in a cell repeats
     return threads
 
 

@@ -53,8 +53,9 @@ class SpeedWorkload:
     source: str = ""
 
     def figures(self, median_s: float) -> dict[str, float]:
-        """The workload's own figure from the median call time: samples/s or real-time factor."""
-        if self.kind == "batch":
+        """The workload's own figure from the median call time: samples/s (batch workloads, and
+        generation with several inputs per call) or the real-time factor (speech)."""
+        if self.kind == "batch" or (self.kind == "generation" and len(self.inputs) > 1):
             return {"samples_per_s": len(self.inputs) / median_s if median_s > 0 else 0.0}
         if self.kind == "speech" and self.audio_s:
             return {"real_time_factor": median_s / self.audio_s, "audio_s": self.audio_s}
@@ -101,7 +102,10 @@ def speed_workload(
     kind = workload_kind(capability)
     if kind == "generation" and extractive:
         kind = "batch"
-    count = 1 if kind != "batch" else int(settings.get("speed_batch", DEFAULT_SPEED_BATCH))
+    # Inputs per call: speed_batch, else the cell's batch_size (a batch-size sweep measures each
+    # size), else one for generation and speech (latency of one request) and 8 for the rest.
+    default = DEFAULT_SPEED_BATCH if kind == "batch" else 1
+    count = int(settings.get("speed_batch") or settings.get("batch_size") or default)
     inputs, source, overrides = _inputs(capability, eval_set, count, options or {})
     overrides = {**(task_overrides or {}), **overrides}
     if kind == "generation":
