@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
+from synthetic_records import make_record
 
 from hfbench import plots
 from hfbench.bench.results import RESULT_COLUMNS, record_row
 from hfbench.core.errors import ResultsError
-from tests.bench.test_tune import make_record
 
 
 def frame(records: list[dict[str, Any]]) -> pd.DataFrame:

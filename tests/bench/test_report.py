@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from synthetic_records import HW, make_record
 
 from hfbench.bench.report import REPORT_WIDTH, Report, report, seconds_text
 from hfbench.bench.results import load_results
 from hfbench.bench.store import ResultStore
-from tests.bench.test_tune import HW, make_record
 
 
 def records() -> list[dict[str, Any]]:
