@@ -88,7 +88,7 @@ def run(
     Args:
         suite: a ``Suite``, a built-in suite name or a suite file.
         results: the results folder (``records.jsonl`` inside).
-        executor: ``local`` (a process per cell), ``inline`` (no isolation) or ``ray``.
+        executor: ``local`` (a process per cell) or ``inline`` (no isolation); see ``executor_names()``.
         force: measure cells again even if this machine has records for them.
         retry_failed: run again the cells whose latest record failed (crash, error, timeout).
         cell_timeout_s: end a cell after this long (recorded as ``timeout``).

@@ -41,9 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--retry-failed", action="store_true", help="run again the cells that failed")
     parser.add_argument("--cell-timeout", type=float, metavar="S", help="end a cell after S seconds")
     parser.add_argument("--retries", type=int, default=0, help="re-run a cell whose process died")
-    parser.add_argument("--executor", default="local", help="local (a process per cell), inline or ray")
+    parser.add_argument("--executor", default="local", help="local (a process per cell) or inline")
     parser.add_argument("--no-isolation", action="store_true", help="same as --executor inline (debugging)")
-    parser.add_argument("--address", help="Ray cluster address (with --executor ray)")
     parser.add_argument("--dry-run", action="store_true", help="list the cells that would run, and stop")
     parser.add_argument("--json", action="store_true", help="print the run's summary as JSON")
     parser.set_defaults(func=run)
@@ -111,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{cell.cell_id}  {'run ' if cell.cell_id in pending else 'done'}  {cell.label()}")
         return 0
     executor = "inline" if args.no_isolation else args.executor
-    options = {"address": args.address} if args.address else None
+    options = None
     summary = run_suite(
         suite,
         results=args.results,

@@ -3,8 +3,7 @@ appends the records they yield to the store.
 
 - ``local`` (default): each cell in its own child process, so a segfault, an out-of-memory kill
   or a timeout ends that cell (recorded, with its reason) and not the run;
-- ``inline`` (``--no-isolation``): in the driver's process, for debugging;
-- ``ray``: one Ray task per cell, across a cluster.
+- ``inline`` (``--no-isolation``): in the driver's process, for debugging.
 """
 
 from hfbench.bench.executors.base import (

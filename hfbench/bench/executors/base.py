@@ -49,7 +49,6 @@ _EXECUTORS: dict[str, type[Executor]] = {}
 _BUILTIN = {
     "local": "hfbench.bench.executors.local",
     "inline": "hfbench.bench.executors.inline",
-    "ray": "hfbench.bench.executors.ray",
 }
 E = TypeVar("E", bound=type[Executor])
 
