@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -80,11 +81,11 @@ _EXPORTS: dict[str, str] = {
     "fitting_size_tier": "hfbench.registry.tiers",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__", "bench", "plots"])
+__all__ = sorted([*_EXPORTS, "__version__", "bench", "plots", "widgets"])
 
 
 #: Subpackages reached as attributes (``hb.bench.run(...)``), imported on first use.
-_SUBMODULES = ("bench", "plots", "testing")
+_SUBMODULES = ("bench", "plots", "testing", "widgets")
 
 
 def __getattr__(name: str) -> Any:
@@ -102,6 +103,12 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return __all__
+
+
+if "IPython" in sys.modules:  # a notebook or an IPython shell: HTML for hfbench's objects
+    from hfbench.display import install_formatters
+
+    install_formatters()
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only

@@ -102,7 +102,7 @@ def pareto(
 ) -> Figure:
     """Quality vs latency for one capability: a point per cell, 95 % intervals as error bars, one
     colour per tier (``by="tier"``) or per model (``by="model"``), the Pareto front as a dashed
-    step line (the best quality reachable within each latency).
+    step line (the best quality reachable within each latency) with its points ringed.
 
     Args:
         results: a ``load_results`` DataFrame, harness records or a results folder.
@@ -156,6 +156,7 @@ def pareto(
     for x, y, label in zip(latency, values, rows["short_model"], strict=True):
         ax.annotate(label, (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
     front = pareto_front(latency, values, higher_is_better=higher)
+    # Rings mark the front's points, so a front of one point (one cell beats all) still shows.
     ax.plot(
         [latency[i] for i in front],
         [values[i] for i in front],
@@ -163,6 +164,10 @@ def pareto(
         linestyle="--",
         color="black",
         linewidth=1.2,
+        marker="o",
+        markersize=13,
+        markerfacecolor="none",
+        markeredgewidth=1.2,
         label=PARETO_LABEL,
     )
     if _wide(latency):

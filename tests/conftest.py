@@ -7,6 +7,8 @@
   removed afterwards (``HFBENCH_TEST_CACHE=<folder>`` keeps the builds in that folder instead).
 * Embedded real models are converted into the normal hfbench cache (``hfbench.cache_dir()``),
   the same place ``hfbench setup`` fills, so the one-time conversions are shared with the user.
+* ``served_smollm2``: a real ``transformers serve`` of the embedded SmolLM2 folder on 127.0.0.1,
+  started on first use, stopped at the session's end (``serving_server.py``).
 * Tests marked ``gpu`` are skipped when ``torch.cuda.is_available()`` is false.
 """
 
@@ -15,11 +17,12 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from serving_server import ServedModel, shared_server, stop_shared
 
 _SESSION_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 _saved_env: dict[str, str | None] = {}
@@ -231,3 +234,12 @@ def sample_audio() -> Any:
     from hfbench.testing import synthetic_audio
 
     return synthetic_audio(seconds=2.0)
+
+
+@pytest.fixture(scope="session")
+def served_smollm2() -> Iterator[ServedModel]:
+    """``transformers serve`` of the embedded SmolLM2 folder on 127.0.0.1, stopped at the session's end."""
+    try:
+        yield shared_server()
+    finally:
+        stop_shared()

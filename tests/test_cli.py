@@ -233,3 +233,24 @@ def test_report_and_tune_after_a_run(
     assert list((tmp_path / "recommendations").glob("*.json"))
     assert main(["report", str(tmp_path / "empty")]) == 2
     assert "No results" in capsys.readouterr().err
+
+
+def test_models_min_tokens_per_s_keeps_only_models_fast_enough(capsys: pytest.CaptureFixture[str]) -> None:
+    laptop = ["models", "--for-hardware", "laptop-16gb", "--capability", "chat", "--json"]
+    assert main([*laptop, "--min-tokens-per-s", "0"]) == 0
+    unlimited = {r["tier"]: r for r in json.loads(capsys.readouterr().out)}
+    assert unlimited["tiny"]["use"] == unlimited["tiny"]["model"]  # no minimum: the slot's own model
+    assert main([*laptop, "--min-tokens-per-s", "10"]) == 0
+    fast = json.loads(capsys.readouterr().out)
+    assert all(r["tokens_per_s"] >= 10 and r["speed"] == "estimated" for r in fast)
+    assert {r["recipe"] for r in fast} == {"fp32"}
+    assert main(["models", "--for-hardware", "consumer-gpu-24gb", "--capability", "chat", "--why"]) == 0
+    out = capsys.readouterr().out
+    assert "tok/s" in out and "nf4" in out and "est" in out
+    assert "recipe nf4" in out and "too large" in out  # --why with a capability: the chain
+    assert all(len(line) <= 100 for line in out.splitlines() if not line.startswith("  "))
+
+
+def test_models_rejects_a_negative_min_tokens_per_s(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models", "--for-hardware", "laptop-16gb", "--min-tokens-per-s", "-1"]) == 2
+    assert "--min-tokens-per-s must be >= 0" in capsys.readouterr().err

@@ -30,6 +30,7 @@ _EXPORTS: dict[str, str] = {
     "fingerprint": "hfbench.bench.fingerprint",
     "memory_bandwidth_gbps": "hfbench.bench.fingerprint",
     "tune": "hfbench.bench.tune",
+    "tune_all": "hfbench.bench.tune",
     "TuneResult": "hfbench.bench.tune",
     "report": "hfbench.bench.report",
     "Report": "hfbench.bench.report",
@@ -60,5 +61,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from hfbench.bench.runner import RunSummary, run
     from hfbench.bench.store import ResultStore
     from hfbench.bench.suites import Cell, Suite, parse_sweeps
-    from hfbench.bench.tune import TuneResult, tune
+    from hfbench.bench.tune import TuneResult, tune, tune_all
     from hfbench.bench.tune_measured import measured_capabilities

@@ -11,6 +11,10 @@ Three tables, each within 100 columns as plain text (``str(report)``) and as Mar
   worst);
 * **failures** — cells without a measurement, and oom / too-slow outcomes, with their reasons.
 
+Served endpoints (``kind = "served"`` records of the serving benchmark) get a table of their own,
+**served**: per endpoint, model and concurrency level, TTFT p50/p90, ITL and TPOT p50, output
+tokens/s, requests/s and goodput (``serving.table``).
+
 Plots are ``hfbench.plots`` (``save_report_plots(report.frame, folder)``): ``bench`` draws nothing.
 """
 
@@ -18,17 +22,25 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hfbench.bench.serving.cell import SERVED_KIND
+from hfbench.bench.serving.table import served_rows, served_sections
+from hfbench.bench.text_table import (
+    REPORT_WIDTH,
+    columns,
+    format_table,
+    quality_text,
+    seconds_text,
+    throughput_text,
+)
 from hfbench.bench.tune_measured import clean, finite_number, results_frame
 
 if TYPE_CHECKING:
     import pandas as pd
 
-#: The widest line a report prints.
-REPORT_WIDTH = 100
 
 #: Short names of metrics for the cells table (others are shown as they are, cut to fit).
 METRIC_ABBREVIATIONS: dict[str, str] = {
@@ -45,90 +57,6 @@ METRIC_ABBREVIATIONS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class Column:
-    """One column of a report table: its header, width (characters) and alignment."""
-
-    header: str
-    width: int
-    right: bool = False
-
-
-Table = tuple[tuple[Column, ...], tuple[tuple[str, ...], ...]]
-
-
-def _fit(text: str, width: int) -> str:
-    text = " ".join(str(text).split())  # one line
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def format_table(columns: Sequence[Column], rows: Iterable[Sequence[str]], *, markdown: bool = False) -> str:
-    """A fixed-width table: space-separated text, or a Markdown (GFM) table with ``|`` borders.
-
-    Cells longer than their column are cut with ``…``; ``|`` in a Markdown cell becomes ``/``.
-    """
-
-    def line(cells: Sequence[str]) -> str:
-        padded = []
-        for column, cell in zip(columns, cells, strict=True):
-            text = _fit(cell, column.width)
-            if markdown:
-                text = text.replace("|", "/")
-            padded.append(text.rjust(column.width) if column.right else text.ljust(column.width))
-        return ("|" + "|".join(padded) + "|") if markdown else " ".join(padded).rstrip()
-
-    lines = [line([c.header for c in columns])]
-    if markdown:
-        lines.append(
-            "|" + "|".join(("-" * (c.width - 1) + ":") if c.right else "-" * c.width for c in columns) + "|"
-        )
-    else:
-        lines.append(" ".join("-" * c.width for c in columns))
-    lines += [line(row) for row in rows]
-    return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------- cell formatting
-def seconds_text(value: Any) -> str:
-    """``850ms``, ``1.23s``, ``12.3s``, ``-`` for none."""
-    seconds = finite_number(value)
-    if seconds is None:
-        return "-"
-    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.3g}s"
-
-
-def throughput_text(row: Mapping[str, Any]) -> str:
-    """The real-time factor for speech, decode tokens/s for generation, else samples/s."""
-    rtf = finite_number(row.get("real_time_factor"))
-    if rtf is not None:
-        return f"RTF {compact_number(rtf)}"
-    decode = finite_number(row.get("decode_tokens_per_s"))
-    if decode is not None:
-        return f"{compact_number(decode)} tok/s"
-    samples = finite_number(row.get("samples_per_s"))
-    return f"{compact_number(samples)} smp/s" if samples is not None else "-"
-
-
-def compact_number(value: float) -> str:
-    """A number in few characters: ``0.67``, ``41.2``, ``802`` (metric values, throughputs)."""
-    size = abs(value)
-    if size >= 100:
-        return f"{value:.0f}"
-    return f"{value:.1f}" if size >= 10 else f"{value:.2f}"
-
-
-def quality_text(row: Mapping[str, Any]) -> str:
-    """``0.67 [0.57,0.77]``: the value and its 95 % interval."""
-    value = finite_number(row.get("quality_value"))
-    if value is None:
-        return "-"
-    low, high = finite_number(row.get("quality_ci_low")), finite_number(row.get("quality_ci_high"))
-    interval = (
-        f" [{compact_number(low)},{compact_number(high)}]" if low is not None and high is not None else ""
-    )
-    return f"{compact_number(value)}{interval}"
-
-
 def _mib(value: Any) -> str:
     mib = finite_number(value)
     if mib is None:
@@ -142,15 +70,6 @@ def _percent(value: Any) -> str:
 
 
 # --------------------------------------------------------------------------- the tables
-def columns(spec: str) -> tuple[Column, ...]:
-    """Columns from ``"model 14 | latency >7"``: header, then width (``>``: right-aligned)."""
-    out = []
-    for part in spec.split(" | "):
-        header, width = part.rsplit(" ", 1)
-        out.append(Column(header, int(width.lstrip(">")), right=width.startswith(">")))
-    return tuple(out)
-
-
 # Widths leave room for Markdown's borders: a table of n columns takes the widths + n + 1.
 CELL_COLUMNS = columns(
     "model 14 | capability 12 | status 8 | latency >7 | TTFT >5 | throughput >10 | MiB >6 | metric 6"
@@ -239,12 +158,14 @@ class Report:
         cells: the cells table's rows (tidy rows, status ok first).
         memory: per model and dtype, estimate vs measured (``memory_rows``).
         failures: rows of cells that are not ``ok``, with their ``error``.
+        served: rows of served endpoints' concurrency levels (``kind == "served"``), in table order.
     """
 
     frame: pd.DataFrame
     cells: tuple[dict[str, Any], ...]
     memory: tuple[dict[str, Any], ...]
     failures: tuple[dict[str, Any], ...]
+    served: tuple[dict[str, Any], ...] = ()
 
     @property
     def hardware_ids(self) -> list[str]:
@@ -275,8 +196,12 @@ class Report:
             title("Cells"),
             table(CELL_COLUMNS, [_cell_row(r) for r in self.cells]),
             "\n".join(_wrap(legend)),
-            title("Memory: estimated vs measured (MiB)"),
         ]
+        if self.served and not self.cells:
+            parts[2:4] = ["None measured in-process: only served endpoints."]
+        if self.served:
+            parts += [title("Served endpoints"), *served_sections(self.served, markdown=markdown)]
+        parts.append(title("Memory: estimated vs measured (MiB)"))
         if self.memory:
             parts.append(table(MEMORY_COLUMNS, [_memory_row(r) for r in self.memory]))
             note = (
@@ -325,6 +250,8 @@ def report(
     ordered = frame.assign(_failed=frame["status"] != "ok").sort_values(
         ["_failed", "capability", "short_model", "settings"], kind="stable"
     )
-    cells = tuple(ordered.drop(columns="_failed").to_dict("records"))
-    failures = tuple(r for r in cells if r.get("status") != "ok")
-    return Report(frame, cells, tuple(memory_rows(frame)), failures)
+    rows = tuple(ordered.drop(columns="_failed").to_dict("records"))
+    served = tuple(r for r in rows if r.get("kind") == SERVED_KIND)
+    cells = tuple(r for r in rows if r.get("kind") != SERVED_KIND)
+    failures = tuple(r for r in rows if r.get("status") != "ok")
+    return Report(frame, cells, tuple(memory_rows(frame)), failures, served_rows(served))

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hfbench.bench.serving.rows import SERVED_COLUMNS, served_values
 from hfbench.bench.store import RECORDS_FILE, ResultStore
 from hfbench.core.errors import ResultsError
 
@@ -68,6 +69,7 @@ RESULT_COLUMNS: dict[str, str] = {
     "confidence": "measured confidence in [0, 1]",
     "flags": "measurement warnings",
     "finished_at": "when the cell finished (UTC)",
+    **SERVED_COLUMNS,
 }
 
 
@@ -134,6 +136,7 @@ def record_row(record: Mapping[str, Any]) -> dict[str, Any]:
         "confidence": record.get("measured_confidence"),
         "flags": "; ".join(record.get("flags") or []),
         "finished_at": record.get("finished_at"),
+        **served_values(record),  # kind; a served level's figures (serving.rows)
     }
 
 

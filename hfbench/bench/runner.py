@@ -1,7 +1,8 @@
 """Run a suite: skip what is already measured, run the rest with an executor, append every record.
 
 ``run(suite)`` is the notebook's entry (``hfbench run`` the command line's): cells already in the
-store for this machine are skipped (so a killed run resumes), the others run through the chosen
+store for this machine are skipped (so a killed run resumes; for a Ray cluster, cells with a record
+from any of its machines: ``finished_cells``), the others run through the chosen
 executor (each in its own process by default), and the driver — this function, alone — appends
 each record to the store as it arrives. A tqdm bar shows cells, and the phase of the current one.
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from hfbench.bench.executors import executor_class
-from hfbench.bench.executors.base import DEFAULT_RUNNER, CellRunner
+from hfbench.bench.executors.base import DEFAULT_RUNNER, CellRunner, Executor
 from hfbench.bench.store import ResultStore
 from hfbench.bench.suites import Cell, Suite
 
@@ -88,8 +89,9 @@ def run(
     Args:
         suite: a ``Suite``, a built-in suite name or a suite file.
         results: the results folder (``records.jsonl`` inside).
-        executor: ``local`` (a process per cell) or ``inline`` (no isolation); see ``executor_names()``.
-        force: measure cells again even if this machine has records for them.
+        executor: ``local`` (a process per cell), ``inline`` (no isolation) or ``ray`` (a Ray task
+            per cell, on a cluster); see ``executor_names()``.
+        force: measure cells again even if the machines that run them have records for them.
         retry_failed: run again the cells whose latest record failed (crash, error, timeout).
         cell_timeout_s: end a cell after this long (recorded as ``timeout``).
         retries: re-run a cell whose process died this many times.
@@ -100,19 +102,17 @@ def run(
     Returns:
         A ``RunSummary`` (``exit_code`` is what ``hfbench run`` exits with).
     """
-    from hfbench.core.hardware import system_info
-
     suite = suite if isinstance(suite, Suite) else Suite.load(suite)
     started = time.perf_counter()
     store = ResultStore(results)
     cells = suite.cells()
-    done = set() if force else store.finished(system_info().hardware_id(), retry_failed=retry_failed)
-    todo = [cell for cell in cells if cell.cell_id not in done]
-    summary = RunSummary(suite.name, Path(results), len(cells), len(cells) - len(todo))
     runner_cls = executor_class(executor)
     engine = runner_cls(
         cell_timeout_s=cell_timeout_s, runner=runner, retries=retries, **(executor_options or {})
     )
+    done = set() if force else finished_cells(store, engine, retry_failed=retry_failed)
+    todo = [cell for cell in cells if cell.cell_id not in done]
+    summary = RunSummary(suite.name, Path(results), len(cells), len(cells) - len(todo))
     bar = _bar(len(todo), suite.name) if progress and todo else None
 
     def phase(cell: Cell, name: str) -> None:
@@ -126,6 +126,7 @@ def run(
             if bar is not None:
                 bar.update(1)
     finally:
+        engine.close()
         if bar is not None:
             bar.close()
         summary.wall_s = time.perf_counter() - started
@@ -138,9 +139,32 @@ def _bar(total: int, name: str) -> Any:
     return tqdm(total=total, desc=f"hfbench {name}", unit="cell")
 
 
-def pending_cells(suite: Suite, results: str | os.PathLike[str], *, force: bool = False) -> Sequence[Cell]:
-    """The cells ``run`` would measure now (not yet measured on this machine, unless ``force``)."""
-    from hfbench.core.hardware import system_info
+def finished_cells(store: ResultStore, engine: Executor, *, retry_failed: bool = False) -> set[str]:
+    """Cell ids a run with ``engine`` skips: those with a record from a machine it runs cells on.
 
-    done = set() if force else ResultStore(results).finished(system_info().hardware_id())
+    That is this machine, or, for an executor that runs cells on other machines (Ray), every
+    machine ``engine.hardware_ids()`` names (a cluster's nodes): a cell measured on any of them
+    counts as done.
+    """
+    machines = engine.hardware_ids()
+    return set().union(*(store.finished(h, retry_failed=retry_failed) for h in machines))
+
+
+def pending_cells(
+    suite: Suite,
+    results: str | os.PathLike[str],
+    *,
+    force: bool = False,
+    executor: str = "local",
+    executor_options: dict[str, Any] | None = None,
+) -> Sequence[Cell]:
+    """The cells ``run`` would measure now with ``executor`` (not yet measured on the machines it
+    runs cells on, unless ``force``)."""
+    if force:
+        return suite.cells()
+    engine = executor_class(executor)(**(executor_options or {}))
+    try:
+        done = finished_cells(ResultStore(results), engine)
+    finally:
+        engine.close()
     return [cell for cell in suite.cells() if cell.cell_id not in done]

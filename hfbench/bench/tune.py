@@ -26,6 +26,10 @@ with the measured figures, the exact runtime recipe and the reasons inside. The 
 5. A slot with no eligible cell gets no recommendation (the package defaults stay beneath), and
    the file's ``tuning`` section says why.
 
+``tune_all`` applies these rules to each machine (``hardware_id``) seen in the records, one file
+each (``<results>/recommendations/<hardware_id>.json``): what ``hfbench tune`` does with results
+from several machines, such as a Ray cluster's.
+
 Example:
     >>> result = tune("results/", max_latency_ms=500)                  # doctest: +SKIP
     >>> print(result)                                                   # doctest: +SKIP
@@ -46,9 +50,11 @@ from pathlib import Path
 from typing import Any
 
 from hfbench.bench.results import record_row
+from hfbench.bench.serving.cell import SERVED_KIND, record_kind
 from hfbench.bench.store import ResultStore, json_safe
 from hfbench.bench.tune_measured import finite_number, measured_figures, recommendation_recipe
 from hfbench.bench.tune_params import ModelSize, record_size
+from hfbench.bench.tune_served import ServedChoice, choose_served, served_section
 from hfbench.core.capability import canonical_capability
 from hfbench.core.errors import BenchmarkError, ResultsError
 from hfbench.core.hardware import SystemInfo
@@ -439,6 +445,8 @@ class TuneResult:
         hardware_id: the machine the records (and the file) are for.
         budgets: the budgets applied.
         unplaced: records left out because their model's size is unknown or above every tier.
+        served: the SLO-aware choice among served endpoints per (capability, concurrency)
+            (``tune_served``; empty without served records).
     """
 
     recommendations: dict[str, dict[str, ModelRecommendation]]
@@ -447,6 +455,7 @@ class TuneResult:
     hardware_id: str
     budgets: TuneBudgets
     unplaced: tuple[str, ...] = ()
+    served: tuple[ServedChoice, ...] = ()
 
     @property
     def reasons(self) -> dict[tuple[str, str], str]:
@@ -460,6 +469,7 @@ class TuneResult:
             picked = choice.chosen.label if choice.chosen else "(none: defaults stay)"
             lines.append(f"  {choice.capability}/{choice.tier}: {picked}")
         lines += [f"  left out: {text}" for text in self.unplaced]
+        lines += [f"  {choice.describe()}" for choice in self.served]
         return "\n".join(lines)
 
     __str__ = describe
@@ -478,6 +488,20 @@ def _latest_records(results: RecordsLike) -> list[dict[str, Any]]:
     for record in results:
         latest[(str(record["cell_id"]), str(record["hardware_id"]))] = dict(record)
     return list(latest.values())
+
+
+def default_output(results: RecordsLike, hardware_id: str) -> Path:
+    """Where a machine's tuned file goes: ``<results>/recommendations/<hardware_id>.json``
+    (``results/`` when the records were given as a list)."""
+    folder = Path(results) if isinstance(results, (str, os.PathLike)) else Path("results")
+    if isinstance(results, ResultStore):
+        folder = results.folder
+    return folder / RECOMMENDATIONS_FOLDER / f"{hardware_id}.json"
+
+
+def hardware_ids_in(results: RecordsLike) -> list[str]:
+    """The machines (``hardware_id``) the records were made on, sorted."""
+    return sorted({str(r.get("hardware_id")) for r in _latest_records(results)})
 
 
 def _memory_for_models_mb(system_info: SystemInfo | None, hardware: Mapping[str, Any]) -> float | None:
@@ -551,6 +575,9 @@ def tune(
     output: str | os.PathLike[str] | None = None,
     description: str = "",
     compare: Comparator = compare_quality,
+    slo: str | Mapping[str, Any] | None = None,
+    concurrency: int | None = None,
+    slo_percentile: float = 90.0,
 ) -> TuneResult:
     """Choose, per capability and size tier, the best measured model for this machine; write the file.
 
@@ -568,6 +595,10 @@ def tune(
             ``<results>/recommendations/<hardware_id>.json``).
         description: the file's description.
         compare: how two cells' quality is compared (default ``compare_quality``).
+        slo: served endpoints: the SLO a level must meet at ``slo_percentile`` (``"ttft_ms=500"``;
+            None: each level's own); see ``tune_served``.
+        concurrency: served endpoints: only this concurrency level (None: every level).
+        slo_percentile: served endpoints: where the SLO is checked (90: p90).
 
     Returns:
         A ``TuneResult``: the recommendations, every slot's reasons, the path written.
@@ -604,7 +635,8 @@ def tune(
     )
     slots: dict[tuple[str, str], list[Candidate]] = {}
     unplaced: list[str] = []
-    for record in sorted(records, key=lambda r: (str(r["capability"]), str(r["model"]), str(r["cell_id"]))):
+    local = [r for r in records if record_kind(r) != SERVED_KIND]  # served levels: tune_served
+    for record in sorted(local, key=lambda r: (str(r["capability"]), str(r["model"]), str(r["cell_id"]))):
         size = record_size(record)
         capability = canonical_capability(str(record["capability"]))
         if size is None or size.tier is None:
@@ -627,10 +659,7 @@ def tune(
                 choice, hardware_id
             )
     if output is None:
-        folder = Path(results) if isinstance(results, (str, os.PathLike)) else Path("results")
-        if isinstance(results, ResultStore):
-            folder = results.folder
-        output = folder / RECOMMENDATIONS_FOLDER / f"{hardware_id}.json"
+        output = default_output(results, hardware_id)
     tuning: dict[str, Any] = {
         "rules": list(TUNING_RULES),
         "budgets": budgets.to_dict(),
@@ -639,6 +668,11 @@ def tune(
     }
     for choice in choices:
         tuning["slots"].setdefault(choice.capability, {})[choice.tier] = choice.to_dict()
+    served = choose_served(
+        records, slo=slo, concurrency=concurrency, percentile=slo_percentile, hardware_id=hardware_id
+    )
+    if served:
+        tuning["served"] = served_section(served)
     path = save_recommendation_file(
         output,
         recommendations,
@@ -646,4 +680,70 @@ def tune(
         description=description or f"Tuned by hfbench on hardware {hardware_id} from {len(records)} records.",
         tuning=json_safe(tuning),
     )
-    return TuneResult(recommendations, choices, Path(path), hardware_id, budgets, tuple(unplaced))
+    return TuneResult(recommendations, choices, Path(path), hardware_id, budgets, tuple(unplaced), served)
+
+
+def tune_all(
+    results: RecordsLike = "results",
+    *,
+    system_info: SystemInfo | None = None,
+    hardware_ids: Iterable[str] | None = None,
+    **options: Any,
+) -> dict[str, TuneResult]:
+    """One recommendation file per machine: ``tune`` each ``hardware_id`` on its own records.
+
+    What ``hfbench tune results/`` does: results measured on several machines (a Ray cluster's
+    nodes, or folders merged from several machines) give ``<results>/recommendations/
+    <hardware_id>.json`` each, chosen by the rules of ``tune`` from that machine's records alone.
+    A machine's memory for models comes from this machine (``system_info``) for its own records,
+    else from the records' hardware block.
+
+    Args:
+        results: a results folder, a ``ResultStore``, or harness records.
+        system_info: this machine (default: the one running this).
+        hardware_ids: tune only these machines (default: every one seen in the records).
+        **options: ``tune``'s other keyword arguments (budgets such as ``max_latency_ms``,
+            ``description``, ``compare`` …), the same for every machine; not ``hardware_id`` or
+            ``output`` (each machine's file is ``<results>/recommendations/<hardware_id>.json``).
+
+    Returns:
+        ``hardware_id`` -> its ``TuneResult`` (``path`` is the file written), sorted by id.
+
+    Raises:
+        ResultsError: no records at all, or none made on a requested ``hardware_ids`` machine.
+        TypeError: ``hardware_id`` or ``output`` among ``options``.
+
+    Example:
+        >>> for hardware_id, result in tune_all("results/", max_latency_ms=500).items():  # doctest: +SKIP
+        ...     print(result)
+    """
+    clash = sorted({"hardware_id", "output"} & set(options))
+    if clash:
+        raise TypeError(f"tune_all() chooses {' and '.join(clash)} per machine; use tune() for one machine.")
+    if not isinstance(results, (str, os.PathLike, ResultStore)):
+        results = list(results)  # read more than once
+    seen = hardware_ids_in(results)
+    wanted = sorted(set(hardware_ids)) if hardware_ids is not None else seen
+    where = results if isinstance(results, (str, os.PathLike)) else "the records given"
+    if not seen:
+        raise ResultsError(f"No records in {where}. Run `hfbench run --suite quick` first.")
+    missing = [h for h in wanted if h not in seen]
+    if missing:
+        raise ResultsError(
+            f"No records made on hardware {', '.join(missing)} in {where}; "
+            f"records are from: {', '.join(seen)}."
+        )
+    if system_info is None:
+        from hfbench.core.hardware import system_info as current
+
+        system_info = current()
+    return {
+        hardware_id: tune(
+            results,
+            system_info=system_info,
+            hardware_id=hardware_id,
+            output=default_output(results, hardware_id),
+            **options,
+        )
+        for hardware_id in wanted
+    }

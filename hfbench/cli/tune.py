@@ -1,4 +1,5 @@
-"""``hfbench tune``: pick, per capability and tier, the best model measured here; write the file."""
+"""``hfbench tune``: pick, per capability and tier, the best model measured on each machine; write
+one file per machine."""
 
 from __future__ import annotations
 
@@ -12,22 +13,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = command(
         sub,
         "tune",
-        help="write this machine's recommendation file from measured results",
-        description="From the results measured on this machine, choose per capability and size "
-        "tier the best-quality model that fits and meets the budgets (quality differences that a "
-        "paired bootstrap does not find significant are ties, won by the faster model), and write a "
-        "recommendation file (registry format, with the measured figures and the runtime recipe). "
-        "Load it with CapabilityRegistry(tuned=FILE) or the provider's 'tuned_recommendations'.",
+        help="write a recommendation file per machine from measured results",
+        description="From the results measured on each machine (hardware id) seen in the results, "
+        "choose per capability and size tier the best-quality model that fits and meets the budgets "
+        "(quality differences that a paired bootstrap does not find significant are ties, won by the "
+        "faster model), and write that machine's recommendation file (registry format, with the "
+        "measured figures and the runtime recipe): RESULTS/recommendations/<hardware-id>.json each. "
+        "Load one with CapabilityRegistry(tuned=FILE) or the provider's 'tuned_recommendations'.",
         examples=[
             "hfbench tune results/",
+            "hfbench tune results/ --hardware-id b73fa977f7fa",
             "hfbench tune results/ -o results/recommendations/this-machine.json --max-latency-ms 500",
             "hfbench tune results/ --min-tokens-per-s 20",
         ],
     )
     parser.add_argument("results", nargs="?", default="results", help="results folder (default: results/)")
     parser.add_argument(
-        "-o", "--output", help="file to write (default: RESULTS/recommendations/<hardware-id>.json)"
+        "-o",
+        "--output",
+        help="write one file, for this machine (or --hardware-id's), here "
+        "(default: a file per machine, RESULTS/recommendations/<hardware-id>.json)",
     )
+    parser.add_argument("--hardware-id", help="tune only this machine's records (default: every machine's)")
     parser.add_argument("--max-latency-ms", type=float, help="budget: median latency per call")
     parser.add_argument("--min-tokens-per-s", type=float, help="budget: decode tokens/s (generation)")
     parser.add_argument("--max-memory-mb", type=float, help="budget: memory a model may take (default: all)")
@@ -35,15 +42,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Tune and print what was chosen, and why."""
-    from hfbench.bench.tune import tune
+    """Tune and print what was chosen, and why: every machine's file, or one with -o / --hardware-id."""
+    from hfbench.bench.tune import tune, tune_all
 
-    result = tune(
-        args.results,
-        max_latency_ms=args.max_latency_ms,
-        min_tokens_per_s=args.min_tokens_per_s,
-        max_memory_mb=args.max_memory_mb,
-        output=args.output,
-    )
-    print(result)
+    budgets = {
+        "max_latency_ms": args.max_latency_ms,
+        "min_tokens_per_s": args.min_tokens_per_s,
+        "max_memory_mb": args.max_memory_mb,
+    }
+    if args.output or args.hardware_id:
+        print(tune(args.results, hardware_id=args.hardware_id, output=args.output, **budgets))
+        return 0
+    results = tune_all(args.results, **budgets)
+    print("\n".join(str(result) for result in results.values()))
     return 0

@@ -13,7 +13,8 @@ from typing import Any, Literal
 
 from hfbench.core.architecture import ModelArchitecture
 from hfbench.core.datafiles import read_package_toml
-from hfbench.core.errors import UnsupportedCapabilityError, did_you_mean
+from hfbench.core.errors import Problem, UnsupportedCapabilityError, did_you_mean
+from hfbench.core.validation import join_path
 
 logger = logging.getLogger(__name__)
 
@@ -417,3 +418,20 @@ class ModelCapabilities:
     def __repr__(self) -> str:
         inner = ", ".join(f"{c.name}={c.confidence:.2f}" for c in self)
         return f"ModelCapabilities({self._architecture.value}: {inner})"
+
+
+def capability_entries(
+    table: Mapping[str, Any], key_path: str, problems: list[Problem]
+) -> Iterator[tuple[str, str, str, Any]]:
+    """The entries of a table keyed by capability: (key, canonical capability, key path, value).
+
+    A key that is not a capability is appended to ``problems`` (with did-you-mean) and skipped.
+    """
+    for key, value in table.items():
+        path = join_path(key_path, key)
+        try:
+            capability = canonical_capability(str(key))
+        except UnsupportedCapabilityError as exc:
+            problems.append(Problem(path, str(exc)))
+            continue
+        yield str(key), capability, path, value

@@ -12,9 +12,12 @@ from hfbench.providers.interface import AbstractLLMInterface
 T = TypeVar("T", bound=type[AbstractLLMInterface])
 
 _PROVIDERS: dict[str, type[AbstractLLMInterface]] = {}
-_ALIASES = {"hf": "huggingface", "transformers": "huggingface"}
+_ALIASES = {"hf": "huggingface", "transformers": "huggingface", "openai": "openai-compatible"}
 # Built-in providers register themselves when their module is imported.
-_BUILTIN = {"huggingface": "hfbench.providers.huggingface"}
+_BUILTIN = {
+    "huggingface": "hfbench.providers.huggingface",
+    "openai-compatible": "hfbench.providers.openai_compatible",
+}
 
 
 def register_provider(name: str) -> Callable[[T], T]:

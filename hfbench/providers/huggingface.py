@@ -190,14 +190,39 @@ class HuggingFaceProvider(AbstractLLMInterface):
     def get_model_for_capability(self, capability: str) -> str:
         """The recommended model for a capability at this provider's size tier and hardware.
 
+        ``auto`` walks down from the largest tier, each model tried with the recipes that fit
+        this machine and fast enough (see ``CapabilityRegistry``); with ``HF_HUB_OFFLINE`` set it
+        takes only a model that is cached, embedded and prepared, or a folder, and an INFO log
+        line says which and where. A named tier answers as the registry does (a hint may name a
+        model to download).
+
         Raises:
             NoSuitableModelError: no suitable model at this tier or below (an
                 ``UnsupportedCapabilityError``); the message says which models were tried, why
                 each was rejected, and what would work instead.
         """
-        rec = self._registry.require_recommendation(
-            canonical_capability(capability), self.size_tier, self._system_info
-        )
+        from hfbench.core.hub import hub_offline
+        from hfbench.registry.tiers import AUTO_TIER
+
+        tier = str(self._config.get("size_tier", "medium"))
+        name = canonical_capability(capability)
+        registry = self._registry
+        offline = tier == AUTO_TIER and hub_offline()
+        if offline:
+            registry = registry.copy()
+            registry.offline = True
+        rec = registry.require_recommendation(name, tier, self._system_info)
+        if offline:
+            from hfbench.registry import model_availability
+
+            logger.info(
+                "HF_HUB_OFFLINE is set: %s for %s (tier %s) is %s; models neither cached nor "
+                "embedded were skipped.",
+                rec.model_name,
+                name,
+                tier,
+                model_availability(rec.model_name).describe(),
+            )
         return str(rec.model_name)
 
     # ---- the model ------------------------------------------------------------------------

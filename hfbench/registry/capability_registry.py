@@ -11,7 +11,13 @@ The seed's API (``get_recommendation``, ``update_model``, ``update_recommendatio
   (weights + KV cache + overhead) must not exceed ``SystemInfo.model_memory_gb``.
 
 Candidates, in order: the capability's own model at the tier; other capabilities' models at the
-same tier that list this capability; then the same two for each smaller tier.
+same tier that list this capability; hfbench's other catalog models of that tier that serve it,
+largest first; then the same for each smaller tier. Each candidate is tried with the recipes a
+user would (``registry.recipes``: 16-bit, 8-bit, 4-bit on a GPU; fp32 on a CPU), each checked for
+memory and, for jobs that stream tokens, for speed (``registry.speed``: estimated, or measured
+where a tuned file has it) against ``min_tokens_per_s``; the first recipe that passes is chosen
+and the returned recommendation carries it (``ModelRecommendation.fit``). With ``offline=True``
+only models usable with no Hub access are taken (``registry.availability``).
 
 This module holds the registry's layers, its lookup and its changes; the machine's view is
 ``registry.hardware``, the lookup's account ``registry.explanation`` and the hardware table
@@ -32,7 +38,10 @@ from hfbench.core.capability import canonical_capability
 from hfbench.core.errors import NoSuitableModelError, RecommendationError
 from hfbench.core.hardware import SystemInfo
 from hfbench.core.validation import join_path
+from hfbench.registry.availability import model_availability
+from hfbench.registry.calibration import SpeedPoint, fit_speed
 from hfbench.registry.explanation import (
+    ALTERNATIVE,
     CandidateCheck,
     CheckKind,
     LayerInfo,
@@ -51,12 +60,15 @@ from hfbench.registry.files import (
 from hfbench.registry.hardware import HardwareFacts, SystemInfoLike, hardware_facts
 from hfbench.registry.memory import DEFAULT_CONTEXT_TOKENS
 from hfbench.registry.profiles import hardware_presets, hardware_profile
+from hfbench.registry.recipes import RecipeCheck, recipes_for
 from hfbench.registry.recommendation import ModelRecommendation, unmet_requirements
+from hfbench.registry.speed import default_min_tokens_per_s, measured_speed
 from hfbench.registry.tables import recommendation_rows
 from hfbench.registry.tiers import (
     AUTO_TIER,
     SIZE_TIERS,
     check_tier,
+    tier_for_params,
     tier_violation,
     tiers_up_to,
 )
@@ -79,6 +91,11 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 RecommendationLike = ModelRecommendation | Mapping[str, Any] | str
+MinTokensPerS = float | Mapping[str, float] | None
+
+#: Catalog models with these tags are never tried as alternatives: an older family kept so that
+#: files naming it still load, or a reasoning-only model whose long thinking a job did not ask for.
+NOT_AN_ALTERNATIVE = frozenset({"superseded", "reasoning"})
 
 
 # --------------------------------------------------------------------------- registry
@@ -98,12 +115,18 @@ class CapabilityRegistry:
         system_info: the machine a tuned file is checked against.
         context_tokens: tokens of context the KV cache is sized for in fit checks.
         allow_gated: when False, gated Hub models (license to accept, token needed) are skipped.
+        min_tokens_per_s: the decode speed a model must reach for jobs that stream tokens: None
+            for the per-capability defaults (``data/speed.toml``: 5 tok/s for chat), a number for
+            every such capability, or capability -> number over the defaults; 0 turns it off.
+        offline: take only models usable with no Hub access: embedded and prepared, in the Hub
+            cache, or a local folder (the provider asks for it for ``size_tier="auto"`` when
+            ``HF_HUB_OFFLINE`` is set).
 
     Example:
         >>> from hfbench.registry import CapabilityRegistry, hardware_profile
         >>> registry = CapabilityRegistry()
         >>> registry.get_recommendation("chat", "auto", hardware_profile("consumer-gpu-24gb")).model_name
-        'Qwen/Qwen2.5-7B-Instruct'
+        'Qwen/Qwen3-30B-A3B-Instruct-2507'
     """
 
     SIZE_TIERS: ClassVar[dict[str, float]] = SIZE_TIERS
@@ -117,17 +140,24 @@ class CapabilityRegistry:
         system_info: SystemInfoLike | None = None,
         context_tokens: int = DEFAULT_CONTEXT_TOKENS,
         allow_gated: bool = True,
+        min_tokens_per_s: MinTokensPerS = None,
+        offline: bool = False,
     ) -> None:
         if isinstance(context_tokens, bool) or not isinstance(context_tokens, int) or context_tokens < 0:
             raise RecommendationError(f"context_tokens must be a whole number >= 0, got {context_tokens!r}.")
         self.context_tokens = context_tokens
         self.allow_gated = bool(allow_gated)
+        self.offline = bool(offline)
+        self._min_tokens_per_s = _check_min_tokens_per_s(min_tokens_per_s)
         self._recommendations: Recommendations = {}
         self._sources: dict[tuple[str, str], str] = {}
         self._layers: list[LayerInfo] = []
+        self._alternatives: tuple[ModelRecommendation, ...] = ()
+        self._tuned_points: dict[str, list[SpeedPoint]] = {}
         if defaults:
             self._merge(default_recommendation_file().recommendations, "package defaults")
             self._layers.append(LayerInfo("package defaults", None, True))
+            self._alternatives = _alternatives(package_catalog().values())
         if tuned is not None:
             self._apply_tuned(tuned, system_info)
         if overlay is not None:
@@ -162,6 +192,7 @@ class CapabilityRegistry:
         clone._recommendations = {c: dict(t) for c, t in self._recommendations.items()}
         clone._sources = dict(self._sources)
         clone._layers = list(self._layers)
+        clone._tuned_points = {k: list(v) for k, v in self._tuned_points.items()}
         return clone
 
     def with_tuned(
@@ -205,6 +236,9 @@ class CapabilityRegistry:
             return
         self._merge(loaded.recommendations, f"tuned file {path}")
         self._layers.append(LayerInfo("tuned", str(path), True, reason))
+        if loaded.hardware_id:
+            points = self._tuned_points.setdefault(loaded.hardware_id, [])
+            points += _measured_points(loaded.recommendations)
 
     def _apply_overlay(self, path: str | os.PathLike[str]) -> None:
         loaded = load_recommendation_file(path)
@@ -237,6 +271,19 @@ class CapabilityRegistry:
     def source_of(self, capability: str, size_tier: str) -> str | None:
         """Where a slot's recommendation came from (``package defaults``, ``overlay file …``)."""
         return self._sources.get((canonical_capability(capability), check_tier(size_tier)))
+
+    def min_tokens_per_s(self, capability: str) -> float | None:
+        """The decode speed a model must reach for ``capability`` (None: no minimum applies)."""
+        name = canonical_capability(capability)
+        wanted = self._min_tokens_per_s
+        default = default_min_tokens_per_s(name)
+        if isinstance(wanted, Mapping):
+            value = wanted.get(name, default)
+        elif wanted is None:
+            value = default
+        else:
+            value = wanted if default is not None else None
+        return value if value else None
 
     def measured_capabilities(self, model_name: str) -> dict[str, tuple[float, dict[str, Any]]]:
         """What a tuned file measured for a model: capability -> (confidence, evidence).
@@ -287,8 +334,11 @@ class CapabilityRegistry:
                 None checks neither requirements nor fit (except for ``"auto"``).
 
         Returns:
-            The recommendation, or None when no candidate is suitable (``explain_recommendation``
-            says why; ``require_recommendation`` raises an error that says it).
+            The recommendation — on given hardware carrying the recipe chosen for it, with its
+            memory and its decode speed, ``estimated`` or ``measured`` (``rec.fit``,
+            ``rec.speed``, ``rec.run_config()``) — or None when no candidate is suitable
+            (``explain_recommendation`` says why; ``require_recommendation`` raises an error that
+            says it).
 
         Raises:
             UnsupportedCapabilityError: an unknown capability (with did-you-mean).
@@ -374,6 +424,11 @@ class CapabilityRegistry:
                 notes.append(
                     f"no {start!r} recommendation for {name}: trying other capabilities' and smaller models"
                 )
+        if hardware is not None:
+            hardware = self._calibrated(hardware)
+            notes += self._speed_notes(name, hardware)
+        if self.offline:
+            notes.append("offline: only models that are embedded and prepared, in the Hub cache, or a folder")
         checks: list[CandidateCheck] = []
         chosen: CandidateCheck | None = None
         for tier, slot, rec in self._candidates(name, start):
@@ -385,7 +440,7 @@ class CapabilityRegistry:
             name,
             size_tier,
             hardware.describe() if hardware is not None else None,
-            chosen.recommendation if chosen else None,
+            chosen.recommendation.with_fit(chosen.chosen_recipe) if chosen else None,
             chosen.tier if chosen else None,
             tuple(checks),
             tuple(notes),
@@ -422,7 +477,10 @@ class CapabilityRegistry:
         return tuple(what for _, what in sorted(ranked, key=lambda item: item[0]))
 
     def _candidates(self, capability: str, size_tier: str) -> Iterator[tuple[str, str, ModelRecommendation]]:
-        """(tier, slot capability, recommendation): own model, then lent ones, per tier, never larger."""
+        """(tier, slot, recommendation) per tier, never larger: the capability's own model, the
+        models other capabilities' slots lend it, then the catalog's other models of that tier
+        that serve it, largest first (slot ``alternative``; only with the package defaults; the
+        embedded models only offline, where they are the fallback)."""
         seen: set[str] = set()
         for tier in tiers_up_to(size_tier):
             own = self._recommendations.get(capability, {}).get(tier)
@@ -431,10 +489,41 @@ class CapabilityRegistry:
                 for other, slots in self._recommendations.items()
                 if other != capability and tier in slots and capability in slots[tier].capabilities
             ]
-            for slot, rec in ([(capability, own)] if own else []) + lent:
+            others = [
+                (ALTERNATIVE, rec)
+                for rec in self._alternatives
+                if capability in rec.capabilities
+                and tier_for_params(rec.params_b) == tier
+                and (self.offline or not rec.model_name.startswith("embedded:"))
+            ]
+            for slot, rec in ([(capability, own)] if own else []) + lent + others:
                 if rec.model_name not in seen:
                     seen.add(rec.model_name)
                     yield tier, slot, rec
+
+    def _calibrated(self, hardware: HardwareFacts) -> HardwareFacts:
+        """The hardware with a speed calibration from the tuned files' measurements of it, when
+        no calibration was cached for its hardware id."""
+        speed = hardware.speed
+        if speed is None or speed.calibration is not None or not speed.hardware_id:
+            return hardware
+        points = self._tuned_points.get(speed.hardware_id)
+        if not points:
+            return hardware
+        calibration = fit_speed(
+            points,
+            bandwidth_gbps=speed.bandwidth.gbps,
+            hardware_id=speed.hardware_id,
+            accelerator=speed.accelerator,
+        )
+        return dataclasses.replace(hardware, speed=dataclasses.replace(speed, calibration=calibration))
+
+    def _speed_notes(self, capability: str, hardware: HardwareFacts) -> list[str]:
+        if hardware.speed is None:
+            return []
+        minimum = self.min_tokens_per_s(capability)
+        wanted = f"; at least {minimum:g} tok/s for {capability}" if minimum else ""
+        return [f"speed: {hardware.speed.describe()}{wanted}"]
 
     def check_candidate(
         self,
@@ -445,12 +534,15 @@ class CapabilityRegistry:
         tier: str,
         slot: str,
     ) -> CandidateCheck:
-        """Check one model for ``capability`` on ``hardware``: gated, requirements, memory fit.
+        """Check one model for ``capability`` on ``hardware``: gated, requirements, available
+        offline (with ``offline=True``), then its recipes in order until one fits the memory and
+        reaches the minimum speed.
 
         Args:
             rec: the model.
-            capability: the job (decides whether a KV cache is counted).
-            hardware: the machine (None: only the gated check applies).
+            capability: the job (decides whether a KV cache is counted and whether a minimum
+                speed applies).
+            hardware: the machine (None: only the gated and offline checks apply).
             tier, slot: where the model was found, recorded in the result.
         """
         failures: list[tuple[CheckKind, str]] = []
@@ -458,20 +550,81 @@ class CapabilityRegistry:
             failures.append(
                 ("gated", f"gated on the Hub ({rec.license or 'terms'} to accept) and allow_gated=False")
             )
+        where = None
+        if self.offline:
+            availability = model_availability(rec.model_name)
+            where = availability.describe()
+            if not availability.available:
+                failures.append(("unavailable", f"offline and {availability.describe()}"))
         memory = None
+        recipes: tuple[RecipeCheck, ...] = ()
         if hardware is not None:
             failures += [("requirements", r) for r in unmet_requirements(rec.requirements, hardware.facts)]
+            recipes = self._check_recipes(rec, capability, hardware)
+            tried = [r for r in recipes if r.skipped is None]
+            chosen = next((r for r in tried if r.accepted), None)
+            memory = (chosen or tried[0]).memory if tried else None
+            if chosen is None:
+                failures += _recipe_failures(recipes)
+        reasons = tuple(reason for _, reason in failures)
+        failed = tuple(dict.fromkeys(kind for kind, _ in failures))  # each kind once, in check order
+        return CandidateCheck(tier, slot, rec, not failures, reasons, memory, failed, recipes, where)
+
+    def _check_recipes(
+        self, rec: ModelRecommendation, capability: str, hardware: HardwareFacts
+    ) -> tuple[RecipeCheck, ...]:
+        """Each recipe in order, until one fits and is fast enough (skipped ones say why)."""
+        available = hardware.model_memory_gb
+        streams = hardware.speed is not None and rec.generates_for(capability)
+        minimum = self.min_tokens_per_s(capability) if streams else None
+        recipe_dtype = _short_recipe_dtype(rec)
+        checks: list[RecipeCheck] = []
+        for choice in recipes_for(hardware, rec):
+            recipe = choice.recipe
+            if choice.skipped is not None:
+                checks.append(RecipeCheck(recipe, False, skipped=choice.skipped))
+                continue
             memory = rec.estimate_memory(
-                rec.default_dtype or hardware.dtype, context_tokens=self.context_tokens, capability=capability
+                recipe.dtype, context_tokens=self.context_tokens, capability=capability
             )
-            available = hardware.model_memory_gb
+            failures: list[tuple[str, str]] = []
             if available is not None and not memory.fits(available):
                 failures.append(
                     ("memory", f"needs {memory.describe()}, more than the {available:.1f} GiB available")
                 )
-        reasons = tuple(reason for _, reason in failures)
-        failed = tuple(dict.fromkeys(kind for kind, _ in failures))  # each kind once, in check order
-        return CandidateCheck(tier, slot, rec, not failures, reasons, memory, failed)
+            speed = None
+            if streams and hardware.speed is not None:
+                speed = measured_speed(
+                    rec.measured, capability, dtype=recipe.dtype, recipe_dtype=recipe_dtype
+                ) or hardware.speed.estimate(
+                    rec.bytes_per_token(recipe.dtype),
+                    recipe.dtype,
+                    speed_factor=recipe.speed_factor,
+                    label=recipe.name,
+                )
+                if not failures and minimum and speed.tokens_per_s < minimum:
+                    failures.append(
+                        (
+                            "speed",
+                            f"{speed.tokens_per_s:.3g} tok/s {speed.kind}, below the {minimum:g} tok/s "
+                            f"minimum for {capability}",
+                        )
+                    )
+            checks.append(
+                RecipeCheck(
+                    recipe,
+                    not failures,
+                    memory,
+                    speed,
+                    minimum,
+                    available,
+                    tuple(reason for _, reason in failures),
+                    tuple(kind for kind, _ in failures),
+                )
+            )
+            if not failures:
+                break
+        return tuple(checks)
 
     # ------------------------------------------------------------------ changing
     def update_model(self, capability: str, size_tier: str, model: RecommendationLike) -> None:
@@ -494,7 +647,8 @@ class CapabilityRegistry:
 
         Args:
             updates: capability -> tier -> recommendation (as for ``update_model``).
-            merge: if True, merge with the existing recommendations; if False, replace them all.
+            merge: if True, merge with the existing recommendations; if False, replace them all
+                (and the package catalog's alternatives are no longer tried).
 
         Raises:
             UnsupportedCapabilityError: an unknown capability.
@@ -532,6 +686,7 @@ class CapabilityRegistry:
         if not merge:
             self._recommendations = {}
             self._sources = {}
+            self._alternatives = ()  # "replace them all": the package catalog's fallbacks too
         self._merge(parsed, source)
 
     def remove_recommendation(self, capability: str, size_tier: str | None = None) -> bool:
@@ -649,3 +804,92 @@ def recommendations_for(
         capabilities: limit the table to these (default: every capability).
     """
     return recommendation_rows(registry or CapabilityRegistry(), system_info, capabilities=capabilities)
+
+
+def _check_min_tokens_per_s(value: MinTokensPerS) -> MinTokensPerS:
+    """``min_tokens_per_s`` checked: None, a number >= 0, or capability -> number >= 0."""
+
+    def bad(number: Any) -> bool:
+        return isinstance(number, bool) or not isinstance(number, (int, float)) or number < 0
+
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        out = {}
+        for key, number in value.items():
+            if bad(number):
+                raise RecommendationError(
+                    f"min_tokens_per_s[{key!r}] must be a number >= 0 (tokens per second), got {number!r}."
+                )
+            out[canonical_capability(str(key))] = float(number)
+        return out
+    if bad(value):
+        raise RecommendationError(
+            f"min_tokens_per_s must be a number >= 0 (tokens per second), a table capability -> number, "
+            f"or None for the defaults; got {value!r}."
+        )
+    return float(value)
+
+
+def _alternatives(catalog: Any) -> tuple[ModelRecommendation, ...]:
+    """The catalog models lookups may try after a tier's slots, largest first."""
+    usable = [rec for rec in catalog if not NOT_AN_ALTERNATIVE & set(rec.tags)]
+    return tuple(sorted(usable, key=lambda rec: (-rec.params_b, rec.model_name)))
+
+
+def _short_recipe_dtype(rec: ModelRecommendation) -> str | None:
+    """The short dtype a tuned recommendation was measured in (None: not measured)."""
+    from hfbench.core.dtypes import is_dtype, short_dtype
+
+    dtype = (rec.recipe or {}).get("dtype")
+    return short_dtype(dtype) if isinstance(dtype, str) and is_dtype(dtype) else None
+
+
+def _recipe_failures(recipes: tuple[RecipeCheck, ...]) -> list[tuple[CheckKind, str]]:
+    """Why no recipe was taken: one reason for the recipes too large for the memory (the first
+    with its full estimate), one for those that fit but are too slow."""
+    tried = [r for r in recipes if r.skipped is None]
+    if not tried:
+        skipped = "; ".join(f"{r.recipe.name}: {r.skipped}" for r in recipes) or "none for this machine"
+        return [("requirements", f"no recipe applies here ({skipped})")]
+    failures: list[tuple[CheckKind, str]] = []
+    large = [(r, r.memory) for r in tried if "memory" in r.failed_checks and r.memory is not None]
+    if large:
+        (first, memory), *others = large
+        also = "".join(f", {m.total_gb:.1f} at {r.recipe.name}" for r, m in others)
+        available = (
+            f"the {first.available_gb:.1f} GiB available" if first.available_gb is not None else "memory"
+        )
+        failures.append(("memory", f"needs {memory.describe()}{also}, more than {available}"))
+    slow = [r for r in tried if "speed" in r.failed_checks and r.speed is not None]
+    if slow:
+        speeds = ", ".join(
+            f"{r.speed.tokens_per_s:.3g} tok/s {r.speed.kind} at {r.recipe.name}" for r in slow if r.speed
+        )
+        minimum = slow[0].min_tokens_per_s or 0
+        failures.append(("speed", f"{speeds}: below the {minimum:g} tok/s minimum"))
+    return failures
+
+
+def _measured_points(recommendations: Recommendations) -> list[SpeedPoint]:
+    """A tuned file's measured decode speeds, as calibration points (weights and dtype known)."""
+    from hfbench.core.dtypes import is_dtype, short_dtype
+
+    points = []
+    for capability, tiers in recommendations.items():
+        for rec in tiers.values():
+            figures = (rec.measured or {}).get(capability) or {}
+            speed, weights = figures.get("decode_tokens_per_s"), figures.get("weights_mb")
+            dtype = (rec.recipe or {}).get("dtype")
+            if speed and weights and isinstance(dtype, str) and is_dtype(dtype):
+                points.append(
+                    SpeedPoint(
+                        rec.model_name,
+                        short_dtype(dtype),
+                        float(weights) * 1024**2,
+                        float(speed),
+                        capability,
+                        str(figures.get("cell_id") or ""),
+                    )
+                )
+    return points

@@ -12,15 +12,23 @@ from dataclasses import dataclass
 from typing import Literal
 
 from hfbench.registry.memory import MemoryEstimate
+from hfbench.registry.recipes import RecipeCheck
 from hfbench.registry.recommendation import ModelRecommendation
 from hfbench.registry.tiers import AUTO_TIER
 
-CheckKind = Literal["gated", "requirements", "memory"]
-"""A check a candidate can fail: gated on the Hub, unmet hardware requirements, or too large."""
+CheckKind = Literal["gated", "requirements", "unavailable", "memory", "speed"]
+"""A check a candidate can fail: gated on the Hub, unmet hardware requirements, not usable offline
+(not cached, not embedded), too large for the memory with every recipe, or too slow with every
+recipe that fits."""
+
+#: The slot name of a catalog model tried after a tier's own and lent models (see ``_candidates``).
+ALTERNATIVE = "alternative"
 
 _KIND_WORDS: dict[str, str] = {
     "memory": "too large for the memory",
+    "speed": "too slow (below the minimum tokens/s)",
     "requirements": "unmet hardware requirements",
+    "unavailable": "not available offline (not cached, not embedded)",
     "gated": "gated (allow_gated=False)",
 }
 
@@ -34,9 +42,15 @@ class CandidateCheck:
         slot: the capability whose slot holds it (another one when it is lent).
         recommendation: the model.
         accepted: whether it passed every check.
-        reasons: why not, for people (one per failed check).
-        memory: its estimate on the hardware (None when no hardware was given).
-        failed_checks: which checks failed, for programs (``memory``, ``requirements``, ``gated``).
+        reasons: why not, for people (one per failed check; per recipe for memory and speed).
+        memory: its estimate on the hardware: the chosen recipe's, else the first recipe tried
+            (None when no hardware was given).
+        failed_checks: which checks failed, for programs (``memory``, ``speed``,
+            ``requirements``, ``unavailable``, ``gated``).
+        recipes: every recipe considered, in order, with its memory and speed (empty without
+            hardware, or when an earlier check failed).
+        availability: offline lookups: where the model is (``embedded``, ``hub cache`` …) or
+            why it cannot be used (None: not checked).
     """
 
     tier: str
@@ -46,13 +60,27 @@ class CandidateCheck:
     reasons: tuple[str, ...]
     memory: MemoryEstimate | None
     failed_checks: tuple[CheckKind, ...] = ()
+    recipes: tuple[RecipeCheck, ...] = ()
+    availability: str | None = None
+
+    @property
+    def chosen_recipe(self) -> RecipeCheck | None:
+        """The first recipe that fits and is fast enough (None: none, or nothing was checked)."""
+        return next((r for r in self.recipes if r.accepted), None)
 
     def describe(self) -> str:
-        """One line: verdict, tier, model, where it came from, and why."""
+        """One line: verdict, tier, model, where it came from, and why (the chosen recipe with its
+        memory and speed, or every reason it was turned down)."""
         verdict = "chosen  " if self.accepted else "rejected"
         why = "; ".join(self.reasons)
-        if self.accepted and self.memory is not None:
+        chosen = self.chosen_recipe
+        if self.accepted and chosen is not None and chosen.memory is not None:
+            speed = f"; {chosen.speed.tokens_per_s:.3g} tok/s {chosen.speed.kind}" if chosen.speed else ""
+            why = f"{chosen.recipe.name}: needs {chosen.memory.describe()}{speed}"
+        elif self.accepted and self.memory is not None:
             why = f"needs {self.memory.describe()}"
+        if self.accepted and self.availability:
+            why += f" [{self.availability}]"
         return f"{verdict} {self.tier:<7} {self.recommendation.model_name} [{self.slot}]" + (
             f": {why}" if why else ""
         )
@@ -130,7 +158,41 @@ class RecommendationExplanation:
         if self.chosen is None:
             lines.append("  -> nothing suitable; try a smaller tier, a quantized dtype, or other hardware")
         else:
-            lines.append(f"  -> {self.chosen.model_name} (tier {self.chosen_tier})")
+            lines.append(f"  -> {self.chosen.model_name} (tier {self.chosen_tier}){self._recipe_summary()}")
+        return "\n".join(lines)
+
+    def _recipe_summary(self) -> str:
+        """``, recipe nf4 (int4 via bitsandbytes, transformers), context 4096, 11.2 tok/s estimated``."""
+        fit = self.chosen.fit if self.chosen is not None else None
+        if fit is None:
+            return ""
+        context = f", context {fit.context_tokens}" if fit.context_tokens else ""
+        speed = f", {fit.speed.tokens_per_s:.3g} tok/s {fit.speed.kind}" if fit.speed is not None else ""
+        return f", recipe {fit.recipe.describe()}{context}{speed}"
+
+    def chain(self) -> str:
+        """Every candidate with every recipe tried: tiers, recipes, memory and speed against the
+        requirements, estimated or measured (``hfbench models --why``, in full)."""
+        lines = [f"{self.capability} at tier {self.size_tier!r}{self._on()}:"]
+        lines += [f"  {note}" for note in self.notes]
+        for candidate in self.candidates:
+            if not candidate.recipes:
+                lines.append(f"  {candidate.describe()}")
+                continue
+            verdict = "chosen  " if candidate.accepted else "rejected"
+            where = f" [{candidate.availability}]" if candidate.availability else ""
+            name = candidate.recommendation.model_name
+            lines.append(f"  {verdict} {candidate.tier:<7} {name} [{candidate.slot}]{where}")
+            for recipe in candidate.recipes:
+                if recipe.skipped is None or candidate.accepted:
+                    lines.append(f"      {recipe.describe()}")
+            chosen = candidate.chosen_recipe
+            if chosen is not None and chosen.speed is not None:
+                lines.append(f"      speed: {chosen.speed.basis}")
+        if self.chosen is None:
+            lines.append("  -> nothing suitable")
+        else:
+            lines.append(f"  -> {self.chosen.model_name} (tier {self.chosen_tier}){self._recipe_summary()}")
         return "\n".join(lines)
 
     def advice(self) -> str:
@@ -185,6 +247,16 @@ class RecommendationExplanation:
             hints.append("other hardware: none of the hardware presets serves this tier either")
         if any("gated" in c.failed_checks for c in self.rejected):
             hints.append("allow_gated=True admits gated models (with an HF token and their terms accepted)")
+        if any("speed" in c.failed_checks for c in self.rejected):
+            hints.append(
+                "a lower minimum speed: min_tokens_per_s=... (CLI: hfbench models --min-tokens-per-s N); "
+                "estimates not yet calibrated here get closer with calibrate_speed(load_results(...))"
+            )
+        if any("unavailable" in c.failed_checks for c in self.rejected):
+            hints.append(
+                "network access once: download a model into the Hub cache, or `hfbench setup` for the "
+                "embedded ones; with HF_HUB_OFFLINE set only cached or embedded models can run"
+            )
         return hints
 
     def _on(self) -> str:

@@ -44,11 +44,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from hfbench.core.capability import capability_entries
 from hfbench.core.datafiles import DATA_SUFFIXES, read_data_file, read_package_json, write_data_file
 from hfbench.core.errors import RecommendationError, did_you_mean
 from hfbench.core.hardware import SystemInfo
 from hfbench.core.validation import Field, Problem, check_table, join_path
-from hfbench.registry.recommendation import ModelRecommendation, capability_entries, recommendation_error
+from hfbench.registry.recommendation import ModelRecommendation, recommendation_error
 from hfbench.registry.tiers import SIZE_TIERS, tier_violation
 
 FILE_VERSION = 1

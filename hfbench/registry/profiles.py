@@ -11,8 +11,9 @@ Keys: ``name``, ``description``, ``extends``, ``platform`` (linux/darwin/windows
 ``machine``, ``cpu_model``, ``cpu_cores``, ``cpu_threads``, ``ram_gb`` (total, GiB),
 ``ram_available_gb`` (default: ``ram_gb``), ``mps``, ``supports_bf16`` (default: every GPU
 is sm 8.0+, else true), ``supports_flash_attention`` (default false), ``torch_version``,
-``transformers_version``, ``gpus`` (a list of ``name``, ``memory_gb``, ``free_memory_gb``
-(default: ``memory_gb``), ``compute_capability``, ``count``).
+``transformers_version``, ``memory_bandwidth_gbps`` (GB/s, for the speed estimate; default: the
+GPU table, else an assumed figure per accelerator), ``gpus`` (a list of ``name``, ``memory_gb``,
+``free_memory_gb`` (default: ``memory_gb``), ``compute_capability``, ``count``).
 
 Keys and types are checked with ``hfbench.core.validation`` and every problem is reported at
 once, naming the file and the key path; impossible combinations (free > total, MPS on Linux,
@@ -77,6 +78,11 @@ def _profile_fields() -> dict[str, Field]:
         "mps": Field((bool,), "Apple GPU"),
         "supports_bf16": Field((bool,), "default: every GPU is sm 8.0+"),
         "supports_flash_attention": Field((bool,), "default false"),
+        "memory_bandwidth_gbps": Field(
+            (float,),
+            "memory bandwidth for the speed estimate, GB/s (default: GPU table or assumed)",
+            check=_POSITIVE,
+        ),
         "torch_version": Field((str,), "torch version"),
         "transformers_version": Field((str,), "transformers version"),
         "gpus": Field((list,), "CUDA GPUs: tables of " + ", ".join(_GPU_FIELDS)),
@@ -190,7 +196,15 @@ def _build(data: dict[str, Any], name: str | None, file: str | None) -> SystemIn
         torch_version=str(data.get("torch_version", "")),
         transformers_version=str(data.get("transformers_version", "")),
         name=str(data.get("name") or name or "what-if profile"),
-        extra={"profile": True, "description": str(data.get("description", ""))},
+        extra={
+            "profile": True,
+            "description": str(data.get("description", "")),
+            **(
+                {"memory_bandwidth_gbps": data["memory_bandwidth_gbps"]}
+                if "memory_bandwidth_gbps" in data
+                else {}
+            ),
+        },
     )
 
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import copy
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hfbench.core.architecture import ModelArchitecture
-from hfbench.core.capability import canonical_capability, is_generative
+from hfbench.core.capability import canonical_capability, capability_entries, is_generative
 from hfbench.core.errors import (
     ArchitectureDetectionError,
     RecommendationError,
@@ -42,6 +42,10 @@ from hfbench.registry.requirements import (
 )
 from hfbench.registry.tiers import registry_dtype
 
+if TYPE_CHECKING:
+    from hfbench.registry.recipe import RecipeCheck
+    from hfbench.registry.speed import SpeedEstimate
+
 __all__ = [
     "EVIDENCE_FIELDS",
     "FLAG_REQUIREMENTS",
@@ -50,7 +54,6 @@ __all__ = [
     "RESOURCE_ALIASES",
     "RESOURCE_REQUIREMENTS",
     "ModelRecommendation",
-    "capability_entries",
     "is_generative",
     "normalise_requirements",
     "parse_recommendation_fields",
@@ -112,23 +115,6 @@ def _shape(
         return value, []
     sizes, problems = check_table(value, _SHAPE_FIELDS, key_path=key_path)
     return (None if problems else ModelShape(**sizes)), problems
-
-
-def capability_entries(
-    table: Mapping[str, Any], key_path: str, problems: list[Problem]
-) -> Iterator[tuple[str, str, str, Any]]:
-    """The entries of a table keyed by capability: (key, canonical capability, key path, value).
-
-    A key that is not a capability is appended to ``problems`` (with did-you-mean) and skipped.
-    """
-    for key, value in table.items():
-        path = join_path(key_path, key)
-        try:
-            capability = canonical_capability(str(key))
-        except UnsupportedCapabilityError as exc:
-            problems.append(Problem(path, str(exc)))
-            continue
-        yield str(key), capability, path, value
 
 
 def _without_none(table: dict[str, Any]) -> dict[str, Any]:
@@ -202,6 +188,7 @@ RECIPE_FIELDS: dict[str, Field] = {
     "device": Field((str,), "where it ran (cpu, cuda:0 ...)", nullable=True),
     "attn_implementation": Field((str,), "attention implementation (sdpa, eager ...)", nullable=True),
     "quantization": Field((str,), "quantization method", nullable=True),
+    "runtime": Field((str,), "what ran the model (transformers)", nullable=True),
     "batch_size": Field((int,), "inputs per call as measured", nullable=True, check=at_least(1)),
     "threads": Field((int,), "torch threads", nullable=True, check=at_least(1)),
     "chat_template": Field((bool,), "the tokenizer's chat template was used", nullable=True),
@@ -256,6 +243,13 @@ _FIELDS: dict[str, Field] = {
     "tags": Field((list, tuple, str), "traits that are not capabilities"),
     "recipe": Field((dict,), "tuned files: how the model ran when measured", nullable=True),
     "measured": Field((dict,), "tuned files: per capability, what was measured", nullable=True),
+    "active_params_b": Field(
+        (float,),
+        "parameters read per token (mixture of experts), billions",
+        nullable=True,
+        check=greater_than(0),
+    ),
+    "source": Field((str,), "where the id, size, licence and context were confirmed (URL and title)"),
 }
 # Fields whose raw value is converted further once its type is right.
 _PARSERS: dict[str, Callable[[Any, str], tuple[Any, list[Problem]]]] = {
@@ -299,6 +293,10 @@ def parse_recommendation_fields(
         if name in checked:
             checked[name], found = parse(checked[name], join_path(key_path, name))
             problems += found
+    active, total = checked.get("active_params_b"), checked.get("params_b")
+    if active is not None and total is not None and active > total:
+        message = f"{active!r} is more than params_b ({total!r}): the active parameters are a part of all"
+        problems.append(Problem(join_path(key_path, "active_params_b"), message))
     return checked, problems
 
 
@@ -321,6 +319,11 @@ class _RecommendationFields:
     tags: tuple[str, ...] = ()
     recipe: Mapping[str, Any] | None = field(default=None, hash=False)
     measured: Mapping[str, Mapping[str, Any]] | None = field(default=None, hash=False)
+    active_params_b: float | None = None
+    source: str = ""
+    # Set on the recommendation a lookup returns (``with_fit``): the recipe it chose, with its
+    # memory and speed. Not part of the model's description: not compared, not written to files.
+    fit: RecipeCheck | None = field(default=None, init=False, compare=False, hash=False, repr=False)
 
 
 @dataclass(frozen=True, init=False)
@@ -355,6 +358,14 @@ class ModelRecommendation(_RecommendationFields):
             with the speed and memory figures (``latency_median_s``, ``ttft_median_s``,
             ``decode_tokens_per_s``, ``samples_per_s``, ``real_time_factor``, ``model_mb`` …;
             ``MEASURED_FIELDS``); None for an unmeasured recommendation.
+        active_params_b: for a mixture of experts, the parameters read per generated token, in
+            billions (what the speed estimate counts); None: all of ``params_b``.
+        source: where the model id, parameter count, licence and context length were confirmed
+            (the model card or config: URL and title).
+        fit: on a recommendation returned by a lookup on given hardware, the recipe it chose —
+            dtype, quantization, runtime, context — with its memory and its decode speed,
+            ``estimated`` or ``measured`` (``RecipeCheck``); None otherwise. Not compared, not
+            written to files.
 
     Raises:
         RecommendationError: every invalid field, with its name (``at 'params_b': ...``).
@@ -381,6 +392,8 @@ class ModelRecommendation(_RecommendationFields):
         size_gb: float | None = None,
         recipe: Mapping[str, Any] | None = None,
         measured: Mapping[str, Mapping[str, Any]] | None = None,
+        active_params_b: float | None = None,
+        source: str = "",
     ) -> None:
         """Parse raw values into a recommendation.
 
@@ -411,6 +424,8 @@ class ModelRecommendation(_RecommendationFields):
             "size_gb": size_gb,
             "recipe": recipe,
             "measured": measured,
+            "active_params_b": active_params_b,
+            "source": source,
         }
         values, problems = parse_recommendation_fields(raw)
         if problems:
@@ -478,6 +493,34 @@ class ModelRecommendation(_RecommendationFields):
         """Total memory estimate in GiB at ``dtype`` (weights + KV cache + overhead)."""
         return self.estimate_memory(dtype, context_tokens=context_tokens).total_gb
 
+    def bytes_per_token(self, dtype: str) -> float:
+        """Weight bytes a decode step reads at ``dtype``: the active parameters (all of them for
+        a dense model) times the dtype's bytes per parameter."""
+        params = self.active_params_b if self.active_params_b is not None else self.params_b
+        return params * 1e9 * registry_dtype(dtype).bytes_per_param
+
+    # ------------------------------------------------------------------ a lookup's choice
+    def with_fit(self, fit: RecipeCheck | None) -> ModelRecommendation:
+        """A copy carrying the recipe a lookup chose (see ``fit``); equal to this one."""
+        clone = copy.copy(self)
+        object.__setattr__(clone, "fit", fit)
+        return clone
+
+    @property
+    def speed(self) -> SpeedEstimate | None:
+        """The chosen recipe's decode speed (``estimated`` or ``measured``), when a lookup set one."""
+        return self.fit.speed if self.fit is not None else None
+
+    @property
+    def speed_source(self) -> str | None:
+        """``estimated`` or ``measured`` (None: no speed for this job or no hardware given)."""
+        return self.speed.kind if self.speed is not None else None
+
+    def run_config(self) -> dict[str, Any]:
+        """The config keys that run this model as the lookup chose (``dtype``, ``quantization``);
+        empty when no lookup chose a recipe."""
+        return self.fit.config() if self.fit is not None else {}
+
     # ------------------------------------------------------------------ (de)serialisation
     def to_dict(self, *, include_name: bool = True) -> dict[str, Any]:
         """A plain dictionary for JSON/TOML files: None and empty values are left out."""
@@ -506,8 +549,12 @@ class ModelRecommendation(_RecommendationFields):
                 for f in fields(ModelShape)
                 if getattr(self.shape, f.name) is not None
             }
+        if self.active_params_b is not None:
+            out["active_params_b"] = self.active_params_b
         if self.notes:
             out["notes"] = self.notes
+        if self.source:
+            out["source"] = self.source
         if self.recipe is not None:
             out["recipe"] = copy.deepcopy(dict(self.recipe))
         if self.measured is not None:

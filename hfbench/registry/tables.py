@@ -38,7 +38,19 @@ class RegistryView(Protocol):
     ) -> CandidateCheck: ...
 
 
-ROW_KEYS = ("capability", "tier", "model", "params_b", "needs_gb", "fits", "use", "why")
+ROW_KEYS = (
+    "capability",
+    "tier",
+    "model",
+    "params_b",
+    "needs_gb",
+    "fits",
+    "use",
+    "recipe",
+    "tokens_per_s",
+    "speed",
+    "why",
+)
 
 
 def recommendation_rows(
@@ -55,7 +67,11 @@ def recommendation_rows(
         capabilities: limit the table to these (default: every capability, the registry's first).
 
     Returns:
-        One dictionary per row, with the keys ``ROW_KEYS``.
+        One dictionary per row, with the keys ``ROW_KEYS``: the slot's model, its size and the
+        memory it needs (at the recipe chosen, else the first tried), whether it fits (memory and
+        speed), the model to use here, that model's recipe, its decode tokens/s and whether that
+        figure is ``estimated`` or ``measured`` (``-`` for jobs that stream no tokens), and why
+        the slot's model was turned down.
     """
     hardware = hardware_facts(system_info)
     slots_by_capability = registry.recommendations
@@ -72,10 +88,11 @@ def recommendation_rows(
             rows.append(_row(capability, "-", None, None, found.chosen, "no model of its own"))
             continue
         for tier, rec in slots.items():
-            check = registry.check_candidate(rec, capability, hardware, tier=tier, slot=capability)
-            use: ModelRecommendation | None = rec
-            if not check.accepted:  # what the lookup falls back to from this slot
-                use = registry.explain_recommendation(capability, tier, system_info).chosen
+            found = registry.explain_recommendation(capability, tier, system_info)
+            check = next((c for c in found.candidates if c.recommendation.model_name == rec.model_name), None)
+            if check is None:  # pragma: no cover - the slot's own model is always tried first
+                check = registry.check_candidate(rec, capability, hardware, tier=tier, slot=capability)
+            use: ModelRecommendation | None = found.chosen
             why = "; ".join(check.reasons)
             rows.append(_row(capability, tier, rec, check.memory, use, why, check.accepted))
     return rows
@@ -90,6 +107,8 @@ def _row(
     why: str,
     fits: bool | None = None,
 ) -> dict[str, Any]:
+    fit = use.fit if use is not None else None
+    speed = fit.speed if fit is not None else None
     return {
         "capability": capability,
         "tier": tier,
@@ -98,5 +117,8 @@ def _row(
         "needs_gb": round(memory.total_gb, 1) if memory else None,
         "fits": "-" if fits is None else ("yes" if fits else "no"),
         "use": use.model_name if use else "nothing fits",
+        "recipe": fit.recipe.name if fit is not None else "-",
+        "tokens_per_s": round(speed.tokens_per_s, 1) if speed is not None else None,
+        "speed": speed.kind if speed is not None else "-",
         "why": why,
     }

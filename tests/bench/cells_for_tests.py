@@ -33,3 +33,17 @@ def hang(cell: Cell, progress: Callable[[str], None] | None = None) -> dict[str,
     """Never returns (for the timeout test)."""
     time.sleep(3600)
     return quick_ok(cell, progress)
+
+
+def hang_on_b(cell: Cell, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Never returns for models whose name ends in 'b' (a timeout beside cells that finish)."""
+    if cell.model.endswith("b"):
+        return hang(cell, progress)
+    return quick_ok(cell, progress)
+
+
+def raise_on_b(cell: Cell, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Raises (a runner's own error, not a process death) for models whose name ends in 'b'."""
+    if cell.model.endswith("b"):
+        raise ValueError(f"no measurement for {cell.model}")
+    return quick_ok(cell, progress)

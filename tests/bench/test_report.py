@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from synthetic_records import HW, make_record
 
-from hfbench.bench.report import REPORT_WIDTH, Report, report, seconds_text
+from hfbench.bench.report import Report, report
 from hfbench.bench.results import load_results
 from hfbench.bench.store import ResultStore
+from hfbench.bench.text_table import REPORT_WIDTH, seconds_text
 
 
 def records() -> list[dict[str, Any]]:

@@ -68,7 +68,7 @@ def test_every_default_recommendation_is_complete(capability: str, tier: str, re
 
 def test_gated_models_are_marked_gated() -> None:
     for name, rec in model_catalog().items():
-        expected = name.startswith(("meta-llama/", "google/gemma-"))
+        expected = name.startswith(("meta-llama/", "google/gemma-", "google/embeddinggemma-"))
         assert rec.gated is expected, name
 
 
@@ -78,15 +78,52 @@ def test_tiers_grow_within_each_capability() -> None:
         assert sizes == sorted(sizes), capability
 
 
-def test_the_seed_tiers_hold_the_seed_models_with_real_ids() -> None:
-    slots = CapabilityRegistry().recommendations["text-generation"]
-    assert {t: r.model_name for t, r in slots.items() if t != "tiny"} == {
-        "small": "microsoft/Phi-4-mini-instruct",
-        "medium": "microsoft/phi-4",
-        "large": "Qwen/QwQ-32B",
+def test_the_seed_models_stay_in_the_catalog_with_real_ids() -> None:
+    catalog = model_catalog()
+    for name in ("microsoft/Phi-4-mini-instruct", "microsoft/phi-4", "Qwen/QwQ-32B"):
+        assert name in catalog  # files naming them still load
+    assert catalog["Qwen/QwQ-32B"].tags == ("function-calling", "reasoning")
+    assert CapabilityRegistry().recommendations["text-generation"]["xlarge"].license == "llama3.3"
+
+
+def test_the_text_slots_hold_late_2026_families() -> None:
+    slots = CapabilityRegistry().recommendations
+    assert {t: r.model_name for t, r in slots["chat"].items()} == {
+        "tiny": "Qwen/Qwen3-1.7B",
+        "small": "Qwen/Qwen3-4B-Instruct-2507",
+        "medium": "Qwen/Qwen3-14B",
+        "large": "Qwen/Qwen3-30B-A3B-Instruct-2507",
         "xlarge": "meta-llama/Llama-3.3-70B-Instruct",
     }
-    assert slots["xlarge"].license == "llama3.3" and slots["large"].tags == ("function-calling", "reasoning")
+    assert slots["text-generation"]["small"].model_name == "HuggingFaceTB/SmolLM3-3B"
+    assert slots["embeddings"]["tiny"].model_name == "Qwen/Qwen3-Embedding-0.6B"
+
+
+def test_no_reasoning_only_model_holds_a_slot() -> None:
+    for capability, tier, rec in CapabilityRegistry():
+        assert "reasoning" not in rec.tags, f"{capability}/{tier}: {rec.model_name}"
+
+
+def test_every_model_of_the_refresh_names_its_source() -> None:
+    """Each model added or changed in the late-2026 refresh says where its facts were confirmed."""
+    catalog = model_catalog()
+    refreshed = [name for name in catalog if name.startswith(("Qwen/Qwen3", "HuggingFaceTB/SmolLM3"))]
+    refreshed += ["openai/gpt-oss-20b", "google/gemma-3-1b-it", "google/embeddinggemma-300m"]
+    refreshed += ["HuggingFaceTB/SmolLM2-360M-Instruct"]
+    assert len(refreshed) >= 14
+    for name in refreshed:
+        rec = catalog[name]
+        assert "https://" in rec.source and rec.license and rec.context_length, name
+    for _, _, rec in CapabilityRegistry():
+        if rec.model_name.startswith(("Qwen/Qwen3", "HuggingFaceTB/SmolLM3")):
+            assert rec.source, rec.model_name
+
+
+def test_mixture_of_experts_models_read_only_their_active_parameters() -> None:
+    catalog = model_catalog()
+    moe = catalog["Qwen/Qwen3-30B-A3B-Instruct-2507"]
+    assert moe.active_params_b == 3.3 and moe.bytes_per_token("bf16") == pytest.approx(6.6e9)
+    assert catalog["Qwen/Qwen3-14B"].bytes_per_token("int4") == pytest.approx(7.4e9)
 
 
 def test_the_catalog_describes_the_embedded_models_and_alternatives() -> None:

@@ -46,7 +46,7 @@ def test_a_toml_profile_file_extending_a_preset(tmp_path: Path) -> None:
     assert info.model_memory_gb == 96 and info.ram_available_gb == 128  # available follows the new total
     assert info.supports_flash_attention  # inherited from the preset
     rec = CapabilityRegistry().get_recommendation("chat", "auto", system_info=info)
-    assert rec is not None and rec.model_name == "Qwen/Qwen2.5-32B-Instruct"
+    assert rec is not None and rec.model_name == "Qwen/Qwen3-30B-A3B-Instruct-2507" and rec.fit is not None
 
 
 def test_a_json_profile_file_and_a_dict(tmp_path: Path) -> None:

@@ -76,8 +76,9 @@ def test_saved_json_uses_a_catalog_and_references(tmp_path: Path) -> None:
     path = CapabilityRegistry().save(tmp_path / "defaults.json")
     data = json.loads(path.read_text())
     assert data["version"] == 1
-    assert data["recommendations"]["chat"]["small"] == "microsoft/Phi-4-mini-instruct"
-    assert data["models"]["microsoft/Phi-4-mini-instruct"]["params_b"] == 3.84
+    assert data["recommendations"]["chat"]["small"] == "Qwen/Qwen3-4B-Instruct-2507"
+    assert data["models"]["Qwen/Qwen3-4B-Instruct-2507"]["params_b"] == 4.0
+    assert data["models"]["Qwen/Qwen3-4B-Instruct-2507"]["source"].startswith("https://huggingface.co/Qwen/")
 
 
 def test_from_file_holds_exactly_the_file(tmp_path: Path) -> None:
@@ -218,15 +219,13 @@ def test_overlay_adds_models_on_top_of_the_defaults_and_can_be_removed(tmp_path:
     path = write(tmp_path / "mine.toml", overlay_data())
     registry = CapabilityRegistry(overlay=path)
     assert registry.get_recommendation("chat", "medium") == CUSTOM
-    assert (
-        registry.get_recommendation("chat", "small").model_name == "microsoft/Phi-4-mini-instruct"
-    )  # default
+    assert registry.get_recommendation("chat", "small").model_name == "Qwen/Qwen3-4B-Instruct-2507"  # default
     assert registry.source_of("chat", "medium") == f"overlay file {path}"
     assert registry.source_of("chat", "small") == "package defaults"
     assert registry.remove_recommendation("chat", "medium") is True
     # The slot is gone (the seed's semantics), so a same-tier model that lists chat is lent.
     assert registry.source_of("chat", "medium") is None
-    assert registry.get_recommendation("chat", "medium").model_name == "microsoft/phi-4"
+    assert registry.get_recommendation("chat", "medium").model_name == "Qwen/Qwen3-14B"
     assert CapabilityRegistry().with_overlay(path).get_recommendation("chat", "medium") == CUSTOM
 
 
@@ -250,9 +249,7 @@ def test_tuned_file_applies_on_matching_hardware(tmp_path: Path, fake_system) ->
     path = tuned_file(tmp_path, here.fingerprint())
     registry = CapabilityRegistry(tuned=path, system_info=here)
     assert registry.get_recommendation("chat", "small").model_name == "tuned/chat"
-    assert (
-        registry.get_recommendation("chat", "medium").model_name == "Qwen/Qwen2.5-14B-Instruct"
-    )  # defaults stay
+    assert registry.get_recommendation("chat", "medium").model_name == "Qwen/Qwen3-14B"  # defaults stay
     assert registry.layers[-1].applied and registry.layers[-1].kind == "tuned"
 
 

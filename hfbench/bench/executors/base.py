@@ -44,11 +44,22 @@ class Executor:
         """Measure every cell; yield one record per cell."""
         raise NotImplementedError
 
+    def hardware_ids(self) -> set[str]:
+        """The ``hardware_id`` of every machine this executor runs cells on (what resume counts
+        as done): this machine, unless an executor runs cells elsewhere (Ray: the cluster's nodes)."""
+        from hfbench.core.hardware import system_info
+
+        return {system_info().hardware_id()}
+
+    def close(self) -> None:
+        """Release what the executor holds (a cluster connection); nothing by default."""
+
 
 _EXECUTORS: dict[str, type[Executor]] = {}
 _BUILTIN = {
     "local": "hfbench.bench.executors.local",
     "inline": "hfbench.bench.executors.inline",
+    "ray": "hfbench.bench.executors.ray",
 }
 E = TypeVar("E", bound=type[Executor])
 
