@@ -254,3 +254,43 @@ def test_models_min_tokens_per_s_keeps_only_models_fast_enough(capsys: pytest.Ca
 def test_models_rejects_a_negative_min_tokens_per_s(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["models", "--for-hardware", "laptop-16gb", "--min-tokens-per-s", "-1"]) == 2
     assert "--min-tokens-per-s must be >= 0" in capsys.readouterr().err
+
+
+def test_models_with_a_tuned_file_shows_its_measured_speed_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hfbench.core.hardware import system_info
+    from hfbench.registry import CapabilityRegistry, ModelRecommendation, hardware_profile
+
+    monkeypatch.setenv("HFBENCH_CACHE", str(tmp_path / "cache"))  # no calibration of this machine
+    model = tmp_path / "measured-chat"  # a local folder: the tests run offline, where only those count
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    measured = ModelRecommendation(
+        str(model),
+        0.1,
+        ["chat"],
+        architecture="decoder_only",
+        recipe={"dtype": "float32", "device": "cpu"},
+        measured={
+            "chat": {
+                "confidence": 0.5,
+                "evidence": {"metric": "exact-match"},
+                "decode_tokens_per_s": 42.0,
+                "weights_mb": 400.0,
+                "cell_id": "c1",
+            }
+        },
+    )
+    tuned = CapabilityRegistry(defaults=False)
+    tuned.update_model("chat", "tiny", measured)
+    here = tuned.save(tmp_path / "here.json", hardware=system_info())
+    assert main(["models", "--capability", "chat", "--json", "--tuned", str(here)]) == 0
+    rows = {r["tier"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["tiny"]["use"] == str(model)
+    assert rows["tiny"]["speed"] == "measured" and rows["tiny"]["tokens_per_s"] == 42.0
+    # another machine's file is not applied, and the table says why
+    elsewhere = tuned.save(tmp_path / "elsewhere.json", hardware=hardware_profile("laptop-16gb"))
+    assert main(["models", "--capability", "chat", "--tuned", str(elsewhere)]) == 0
+    out = capsys.readouterr().out
+    assert "measured-chat" not in out and "not applied" in out

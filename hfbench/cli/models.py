@@ -23,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "hfbench models --capability summarization --why",
             "hfbench models --for-hardware consumer-gpu-24gb",
             "hfbench models --min-tokens-per-s 10",
+            "hfbench models --tuned results/recommendations/<hardware-id>.json",
             "hfbench models --embedded --capability chat",
             "hfbench models --json",
         ],
@@ -43,6 +44,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="only what decodes at >= N tokens/s here (estimated, or measured when tuned); "
         "default per capability (5 for chat), 0 for no minimum",
+    )
+    parser.add_argument(
+        "--tuned",
+        metavar="FILE",
+        help="a tuned recommendation file (`hfbench tune`): on the machine it was measured on, its "
+        "picks and measured speeds take precedence over the defaults",
     )
     parser.add_argument(
         "--wide", action="store_true", help="all columns (hub ids, formats, folders), nothing cut"
@@ -122,7 +129,9 @@ def _recommendation_rows(args: argparse.Namespace) -> tuple[list[dict[str, Any]]
         raise RecommendationError(
             f"--min-tokens-per-s must be >= 0 (tokens per second), got {args.min_tokens_per_s:g}."
         )
-    registry = CapabilityRegistry(min_tokens_per_s=args.min_tokens_per_s, offline=offline)
+    registry = CapabilityRegistry(
+        min_tokens_per_s=args.min_tokens_per_s, offline=offline, tuned=args.tuned, system_info=info
+    )
     wanted = [args.capability] if args.capability else None
     rows = recommendations_for(info, registry, capabilities=wanted)
     chain = ""
@@ -141,6 +150,10 @@ def _recommendation_rows(args: argparse.Namespace) -> tuple[list[dict[str, Any]]
         "GiB: the slot's model needs; use: what to run here ('=': the slot's model), with its\n"
         "recipe and decode tokens/s, est(imated) or meas(ured)."
     )
+    for layer in registry.layers:
+        if layer.kind == "tuned":
+            state = "applied" if layer.applied else "not applied"
+            legend += f"\nTuned file {layer.path}: {state} ({layer.reason})."
     return rows, title, legend + ("\n\n" + chain if chain else "")
 
 

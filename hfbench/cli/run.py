@@ -89,6 +89,11 @@ def _add_endpoint_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--requests", type=int, metavar="N", help="requests per level (default max(8, 4 x level))"
     )
+    group.add_argument(
+        "--label",
+        help="names the server's setup, e.g. continuous-batching (part of the cell id: two setups of "
+        "one model are measured and reported apart)",
+    )
 
 
 def _refuse_endpoint_flags(args: argparse.Namespace) -> None:
@@ -105,6 +110,7 @@ def _refuse_endpoint_flags(args: argparse.Namespace) -> None:
             ("--tokenizer", args.tokenizer),
             ("--output-tokens", args.output_tokens),
             ("--requests", args.requests),
+            ("--label", args.label),
         )
         if value
     ]
@@ -131,6 +137,8 @@ def _run_endpoint(args: argparse.Namespace) -> int:
     options = {"input_tokens": args.input_tokens, "requests": args.requests, "tokenizer": args.tokenizer}
     if args.output_tokens:
         options["output_tokens"] = args.output_tokens
+    if args.label:
+        options["label"] = args.label
     summary = run_served(
         args.endpoint,
         args.model,

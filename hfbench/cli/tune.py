@@ -25,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "hfbench tune results/ --hardware-id b73fa977f7fa",
             "hfbench tune results/ -o results/recommendations/this-machine.json --max-latency-ms 500",
             "hfbench tune results/ --min-tokens-per-s 20",
+            "hfbench tune results/ --slo ttft_ms=500 --concurrency 4   # served endpoints",
         ],
     )
     parser.add_argument("results", nargs="?", default="results", help="results folder (default: results/)")
@@ -38,6 +39,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-latency-ms", type=float, help="budget: median latency per call")
     parser.add_argument("--min-tokens-per-s", type=float, help="budget: decode tokens/s (generation)")
     parser.add_argument("--max-memory-mb", type=float, help="budget: memory a model may take (default: all)")
+    served = parser.add_argument_group(
+        "served endpoints",
+        "Served levels (hfbench run --endpoint) are chosen per capability and concurrency: the highest "
+        "goodput among the levels whose percentile meets every SLO limit.",
+    )
+    served.add_argument(
+        "--slo",
+        metavar="NAME=MS,...",
+        help="limits: ttft_ms, itl_ms, tpot_ms, e2el_ms (default: each level's own)",
+    )
+    served.add_argument("--concurrency", type=int, metavar="N", help="only this concurrency level")
+    served.add_argument(
+        "--slo-percentile",
+        type=float,
+        default=90.0,
+        metavar="P",
+        help="where the SLO is checked (default 90)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -49,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
         "max_latency_ms": args.max_latency_ms,
         "min_tokens_per_s": args.min_tokens_per_s,
         "max_memory_mb": args.max_memory_mb,
+        "slo": args.slo,
+        "concurrency": args.concurrency,
+        "slo_percentile": args.slo_percentile,
     }
     if args.output or args.hardware_id:
         print(tune(args.results, hardware_id=args.hardware_id, output=args.output, **budgets))

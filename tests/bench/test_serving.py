@@ -123,3 +123,9 @@ def test_cli_runs_an_endpoint_level_and_resumes(
     assert "c=1: 2/2 ok" in out and "Served endpoints" in out
     assert main(args) == 0  # measured already: skipped
     assert "0 level(s) measured" in capsys.readouterr().out
+    # another setup of the same server (--label) is a cell of its own, reported apart
+    assert main([*args, "--label", "second-setup"]) == 0
+    out = capsys.readouterr().out
+    assert "1 level(s) measured" in out and "second-setup" in out
+    records = load_results(tmp_path)
+    assert len(records) == 2 and records["cell_id"].nunique() == 2

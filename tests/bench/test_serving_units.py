@@ -240,3 +240,22 @@ def test_tune_keeps_served_levels_out_of_local_slots_and_answers_them_apart(tmp_
     text = str(report(records))
     assert "Served endpoints" in text and "local-model" in text
     assert all(len(line) <= 100 for line in text.splitlines())
+
+
+def test_the_tune_command_takes_an_slo_and_a_concurrency(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hfbench.bench.store import ResultStore
+    from hfbench.cli import main
+
+    store = ResultStore(tmp_path)
+    for record in (served("quick", 4, [0.1, 0.2, 0.3, 0.4]), served("queued", 4, [0.2, 1.0, 2.0, 3.0])):
+        store.append(record)
+    args = ["tune", str(tmp_path), "--hardware-id", HW, "--concurrency", "4"]
+    assert main([*args, "--slo", "ttft_ms=500"]) == 0
+    assert "served chat at c=4: quick" in capsys.readouterr().out
+    assert main([*args, "--slo", "ttft_ms=50"]) == 0  # nothing meets it: said, not hidden
+    out = capsys.readouterr().out
+    assert "served chat at c=4" in out and "quick at" not in out
+    assert main([*args, "--slo", "ttft_msec=50"]) == 2  # a wrong SLO name: an hfbench error, exit 2
+    assert "ttft_ms" in capsys.readouterr().err
