@@ -271,6 +271,7 @@ def recipe(pipe: Any, cell: Cell, threads: int) -> dict[str, Any]:
         "device": str(loaded.device),
         "attn_implementation": getattr(config, "_attn_implementation", None),
         "quantization": loaded.options.quantization,
+        "optimize": loaded.optimization.to_dict() if loaded.optimization is not None else None,
         "batch_size": merged.get("batch_size"),
         "threads": threads,
         "chat_template": bool(getattr(loaded.tokenizer, "chat_template", None)),

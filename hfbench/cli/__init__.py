@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from hfbench.core.errors import HFBenchError
 
 #: Command modules, in ``--help`` order.
-COMMANDS = ("setup", "run", "report", "tune", "info", "models", "detect", "config")
+COMMANDS = ("setup", "run", "report", "tune", "compare_speed", "info", "models", "detect", "config")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -301,6 +301,14 @@ def _register_builtin_keys() -> None:
             scope="load",
         ),
         ConfigKey(
+            "optimize",
+            text,
+            "Speed-ups applied at load: 'exact' (lossless only; the default) or 'fast' (lossy "
+            "allowed: int8 weights on CPU, bitsandbytes 8-bit on CUDA). See docs/fast.md.",
+            choices=("exact", "fast"),
+            scope="load",
+        ),
+        ConfigKey(
             "quantization",
             text,
             "bitsandbytes quantization.",

@@ -241,3 +241,27 @@ def system_info(refresh: bool = False) -> SystemInfo:
     if refresh:
         _cached_system_info.cache_clear()
     return _cached_system_info()
+
+
+def usable_cpu_cores() -> int:
+    """Physical cores this process may actually run on: the fewest of the physical cores, the CPUs
+    in its affinity mask and its cgroup CPU quota (a container limited to 2 CPUs of a 64-core host
+    sees 64 cores; threads beyond its quota only wait for each other)."""
+    import math
+
+    import psutil
+
+    physical = psutil.cpu_count(logical=False) or os.cpu_count() or 1
+    try:
+        allowed = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS and Windows have no affinity call
+        allowed = os.cpu_count() or 1
+    limits = [physical, allowed]
+    try:
+        with open("/sys/fs/cgroup/cpu.max", encoding="ascii") as handle:
+            quota, period = handle.read().split()[:2]
+        if quota != "max":
+            limits.append(math.ceil(int(quota) / int(period)))
+    except (OSError, ValueError):  # no cgroup v2 quota: nothing more to respect
+        pass
+    return max(1, min(limits))

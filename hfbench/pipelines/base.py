@@ -22,6 +22,7 @@ from hfbench.core.errors import ConfigError, PipelineNotLoadedError, Unsupported
 from hfbench.pipelines.loader import LoadedModel, ModelLoader
 from hfbench.pipelines.loading import LoadOptions, place_model
 from hfbench.pipelines.media import MediaInput, as_media_inputs
+from hfbench.pipelines.optimize import optimization_plan
 from hfbench.pipelines.processor import CapabilityProcessor
 from hfbench.pipelines.registry import loader_class, processor_class, registered_processors
 from hfbench.pipelines.results import ProcessResult
@@ -82,7 +83,9 @@ class BasePipeline:
 
         Preparation (converting an embedded model, downloading a Hub snapshot) runs first and is
         timed apart (``loaded.prepare_seconds``); loading is timed per phase
-        (``loaded.load_phases``: config, weights, placement, tokenizer).
+        (``loaded.load_phases``: config, weights, placement, optimize, tokenizer). The config's
+        ``optimize`` level (``pipelines/data/optimize.toml``) is applied around the weights and
+        recorded in ``loaded.optimization``.
 
         Args:
             model_name: Hub id, local folder or ``embedded:<name>`` (default: the name given to
@@ -112,6 +115,9 @@ class BasePipeline:
             self.config = ModelConfig.from_dict(config)
         load_config = self.config.load_config()
         options = LoadOptions.from_config(load_config)
+        plan = optimization_plan(options)
+        load_config = plan.configure(load_config)  # e.g. fast on CUDA: bitsandbytes 8-bit
+        options = LoadOptions.from_config(load_config)
         self.unload()
         prepared = prepare_model(
             name, progress=progress, revision=options.revision, cache_dir=options.cache_dir
@@ -124,6 +130,8 @@ class BasePipeline:
             model = loader.load_weights(name, load_config, capability, hf_config)
         with _timed(phases, "placement"):
             model = place_model(model, options, name)
+        with _timed(phases, "optimize"):
+            optimization = plan.apply(model, options)
         with _timed(phases, "tokenizer"):
             tokenizer, processor = loader.load_processor(name, load_config)
         self._loaded = LoadedModel(
@@ -137,6 +145,7 @@ class BasePipeline:
             load_seconds=sum(phases.values()),
             load_phases=phases,
             prepare_seconds=prepared.seconds,
+            optimization=optimization,
         )
         self.model_name = name
         self.capabilities = ModelCapabilities(self.architecture)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hfbench.core.capability import ModelCapabilities
 from hfbench.core.errors import UnsupportedCapabilityError
@@ -21,6 +21,9 @@ from hfbench.pipelines.loading import (
     quiet_progress,
 )
 from hfbench.sources.resolve import resolve_model_source
+
+if TYPE_CHECKING:
+    from hfbench.pipelines.optimize import OptimizationReport
 
 
 @dataclass
@@ -34,12 +37,15 @@ class LoadedModel:
         tokenizer: the text tokenizer, if the model reads text.
         processor: the image processor / feature extractor / ``AutoProcessor``, if any.
         hf_config: the model's ``PretrainedConfig``.
-        options: the ``LoadOptions`` used.
+        options: the ``LoadOptions`` used (after the ``optimize`` level's changes: ``fast`` on
+            CUDA sets ``quantization``).
         load_seconds: wall time of the load (all phases; preparation not included).
         load_phases: seconds per loading phase: ``config``, ``weights``, ``placement``,
-            ``tokenizer`` (tokenizer and processor).
+            ``optimize`` (the level's steps), ``tokenizer`` (tokenizer and processor).
         prepare_seconds: seconds spent preparing the model just before this load (converting an
             embedded model, downloading a Hub snapshot); 0.0 when it was ready.
+        optimization: what the ``optimize`` level did (steps, lossy or not); None when the
+            model was loaded without ``BasePipeline.load``.
     """
 
     model_name: str
@@ -52,6 +58,7 @@ class LoadedModel:
     load_seconds: float
     load_phases: dict[str, float] = field(default_factory=dict)
     prepare_seconds: float = 0.0
+    optimization: OptimizationReport | None = None
 
     @property
     def device(self) -> Any:

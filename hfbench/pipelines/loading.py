@@ -1,4 +1,5 @@
-"""Shared loading options: device, dtype, device map, attention kernel, quantization, Hub options.
+"""Shared loading options: device, dtype, device map, attention kernel, optimize level, quantization,
+Hub options.
 
 Every architecture's loader turns the merged config into ``from_pretrained`` keyword arguments
 here, so the options mean the same everywhere, and turns transformers' exceptions into
@@ -35,6 +36,7 @@ class LoadOptions:
     dtype: str = "auto"
     device_map: str | dict[str, Any] | None = None
     attn_implementation: str = "auto"
+    optimize: str = "exact"
     quantization: str | None = None
     trust_remote_code: bool = False
     revision: str | None = None

@@ -131,6 +131,12 @@ def recording() -> bool:
     return _current.get() is not None
 
 
+def current_recorder() -> TimingRecorder | None:
+    """The active recorder (None outside ``record_timings()``): for generators that are not
+    ``model.generate`` (llama.cpp in ``hfbench compare-speed``) to add their own timings."""
+    return _current.get()
+
+
 @contextmanager
 def timed_generate(
     model: Any, kwargs: dict[str, Any], *, prompt_tokens: int, batch_size: int

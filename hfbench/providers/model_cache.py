@@ -1,8 +1,8 @@
 """An in-process LRU of loaded pipelines, bounded by count and by memory, safe across threads.
 
 Weights on disk stay in huggingface_hub's cache (hfbench keeps no second copy); this cache only
-avoids loading the same model twice into memory. A key is (model, revision, dtype, device,
-quantization): the same model in two dtypes is two entries.
+avoids loading the same model twice into memory. A key is (model, every load option: revision, dtype,
+device, optimize, quantization ...): the same model in two dtypes is two entries.
 """
 
 from __future__ import annotations

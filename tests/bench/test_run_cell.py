@@ -27,9 +27,10 @@ def test_a_generation_cell_records_latency_memory_and_quality(tiny_llama: Path) 
     assert quality["n"] == 6 and quality["provenance"]["hand_made"] is True
     assert 0.0 <= record["measured_confidence"] <= 1.0
     assert record["recipe"]["dtype"] == "float32" and record["recipe"]["versions"]["torch"]
+    assert record["recipe"]["optimize"]["level"] == "exact" and not record["recipe"]["optimize"]["lossy"]
     assert record["hardware"]["hardware_id"] == record["hardware_id"]
     assert record["prepare"]["seconds"] == 0.0  # a local folder needs no preparation
-    assert set(record["load"]["phases"]) == {"config", "weights", "placement", "tokenizer"}
+    assert set(record["load"]["phases"]) == {"config", "weights", "placement", "optimize", "tokenizer"}
 
 
 def test_a_batch_cell_reports_samples_per_second(tiny_bert: Path) -> None:

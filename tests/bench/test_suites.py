@@ -81,6 +81,15 @@ def test_sweeps_expand_into_one_cell_per_value() -> None:
         parse_sweeps(["dtype"])
 
 
+def test_an_optimize_sweep_loads_each_level_as_its_own_cell() -> None:
+    base = Suite.from_models(["m"], ["chat"])
+    cells = base.with_sweep(parse_sweeps(["optimize=exact,fast"])).cells()
+    assert sorted(c.config["optimize"] for c in cells) == ["exact", "fast"]
+    assert len({c.cell_id for c in cells}) == 2
+    with pytest.raises(BenchmarkError, match="optimize"):
+        base.with_sweep({"optimize": ["bogus"]})
+
+
 def test_cell_ids_name_what_is_measured_not_how_long_it_is_timed() -> None:
     a = Suite.from_models(["m"], ["chat"], settings={"max_duration_s": 10.0}).cells()[0]
     b = Suite.from_models(["m"], ["chat"], settings={"max_duration_s": 99.0}, name="other").cells()[0]

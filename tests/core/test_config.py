@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hfbench.core.config import ModelConfig, default_base
-from hfbench.core.config_schema import ConfigKey, config_keys, register_config_key
+from hfbench.core.config_schema import ConfigKey, config_keys, load_keys, register_config_key
 from hfbench.core.errors import ConfigError, UnsupportedCapabilityError
 
 
@@ -252,9 +252,15 @@ def test_a_config_file_reports_every_mistake_at_once(tmp_path: Path) -> None:
     assert "Did you mean 'model'" in message
 
 
-@pytest.mark.parametrize("key", ["dtype", "device", "quantization", "attn_implementation"])
+@pytest.mark.parametrize("key", ["dtype", "device", "quantization", "attn_implementation", "optimize"])
 def test_load_keys_are_refused_per_capability_and_per_call(key: str) -> None:
-    value = {"dtype": "bf16", "device": "cpu", "quantization": "4bit", "attn_implementation": "sdpa"}[key]
+    value = {
+        "dtype": "bf16",
+        "device": "cpu",
+        "quantization": "4bit",
+        "attn_implementation": "sdpa",
+        "optimize": "fast",
+    }[key]
     with pytest.raises(ConfigError, match="is a load key") as info:
         ModelConfig(capabilities={"chat": {key: value}})
     assert info.value.key_path == f"capabilities.chat.{key}"
@@ -271,3 +277,18 @@ def test_load_config_merges_load_keys_of_the_model_levels_only() -> None:
     )
     assert config.load_config() == {"dtype": "bf16", "device": "cpu"}
     assert "temperature" not in config.load_config()
+
+
+def test_optimize_names_its_valid_values_when_given_a_bogus_one() -> None:
+    with pytest.raises(ConfigError, match="'bogus' is not one of 'exact', 'fast'") as info:
+        ModelConfig(base={"optimize": "bogus"})
+    assert info.value.key_path == "base.optimize"
+
+
+def test_optimize_is_a_load_key_that_defaults_to_exact() -> None:
+    from hfbench.pipelines.loading import LoadOptions
+
+    assert "optimize" in load_keys()
+    assert LoadOptions.from_config({}).optimize == "exact"
+    exact = LoadOptions.from_config({"optimize": "exact"}).cache_key()
+    assert LoadOptions.from_config({"optimize": "fast"}).cache_key() != exact

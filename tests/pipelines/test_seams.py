@@ -47,7 +47,7 @@ def test_base_pipeline_takes_any_architecture_and_needs_one() -> None:
 def test_loading_reports_its_phases_and_preparation_apart(tiny_llama: Path) -> None:
     pipe = pipeline_for(str(tiny_llama)).load()
     phases = pipe.loaded.load_phases
-    assert set(phases) == {"config", "weights", "placement", "tokenizer"}
+    assert set(phases) == {"config", "weights", "placement", "optimize", "tokenizer"}
     assert all(seconds >= 0 for seconds in phases.values())
     assert pipe.loaded.load_seconds == pytest.approx(sum(phases.values()))
     assert pipe.loaded.prepare_seconds == 0.0  # a local folder needs no preparation

@@ -1,0 +1,187 @@
+"""The ``optimize`` load key: the levels table, what each level applies, and that ``exact`` keeps outputs.
+
+Numerical equivalence is checked against plain transformers on the same tiny folder: greedy
+tokens for a decoder, embeddings for an encoder. ``fast`` is lossy by design: here it is only
+checked that it is applied and recorded as lossy (compare-speed measures its quality change).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from hfbench.core.config_schema import config_keys
+from hfbench.core.errors import ConfigError
+from hfbench.pipelines import pipeline_for
+from hfbench.pipelines.loading import LoadOptions
+from hfbench.pipelines.optimize import (
+    BitsAndBytes8bit,
+    SkipStep,
+    optimization_plan,
+    optimize_levels,
+    registered_steps,
+)
+
+PROMPT = "The quick brown fox jumps over"
+TOKENS = 12
+
+
+def _raw_greedy(folder: Path) -> str:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
+    encoded = tokenizer(PROMPT, return_tensors="pt")
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    output = model.generate(
+        **encoded, max_new_tokens=TOKENS, min_new_tokens=TOKENS, do_sample=False, pad_token_id=pad
+    )
+    return str(tokenizer.decode(output[0, encoded["input_ids"].shape[1] :], skip_special_tokens=True))
+
+
+def _hfbench_greedy(folder: Path, level: str) -> tuple[str, Any]:
+    pipe = pipeline_for(str(folder)).load(str(folder), {"base": {"optimize": level}}, progress=False)
+    (result,) = pipe.process([PROMPT], "text-generation", max_tokens=TOKENS, ignore_eos=True, temperature=0)
+    return result.text, pipe.loaded
+
+
+def test_the_levels_table_has_a_row_per_optimize_choice_and_only_registered_steps() -> None:
+    levels = optimize_levels()
+    assert set(levels) == set(config_keys()["optimize"].choices or ())
+    for level in levels.values():
+        assert level.description
+        for steps in level.steps.values():
+            assert set(steps) <= set(registered_steps())
+    assert not any(registered_steps()[s].lossy for s in levels["exact"].steps["cpu"])
+    assert "int8-dynamic" in levels["fast"].steps["cpu"]
+    assert "bitsandbytes-8bit" in levels["fast"].steps["cuda"]
+
+
+def test_exact_is_the_default_and_is_recorded_as_lossless(tiny_llama: Path) -> None:
+    pipe = pipeline_for(str(tiny_llama)).load(str(tiny_llama), progress=False)
+    report = pipe.loaded.optimization
+    assert report is not None and report.level == "exact" and report.device == "cpu"
+    assert not report.lossy
+    assert report.applied == ["sdpa", "inference-mode", "cpu-threads"]
+    assert pipe.loaded.hf_config._attn_implementation == "sdpa"  # transformers' own default, verified
+
+
+@pytest.mark.parametrize("kind", ["llama", "gpt2"])
+def test_exact_greedy_tokens_equal_plain_model_generate(tiny_model: Any, kind: str) -> None:
+    folder = tiny_model(kind)
+    text, loaded = _hfbench_greedy(folder, "exact")
+    assert text == _raw_greedy(folder)
+    assert loaded.optimization.level == "exact"
+
+
+def test_cpu_threads_lowers_torch_threads_to_usable_cores_without_changing_greedy_tokens(
+    tiny_llama: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = torch.get_num_threads()
+    expected = _raw_greedy(tiny_llama)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr("hfbench.core.hardware.usable_cpu_cores", lambda: 1)
+    torch.set_num_threads(max(2, before))
+    try:
+        text, loaded = _hfbench_greedy(tiny_llama, "exact")
+        assert torch.get_num_threads() == 1
+        (step,) = [s for s in loaded.optimization.steps if s.name == "cpu-threads"]
+        assert step.applied and "-> 1" in step.detail
+        assert text == expected
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_cpu_threads_never_overrides_omp_num_threads(
+    tiny_llama: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = torch.get_num_threads()
+    monkeypatch.setenv("OMP_NUM_THREADS", str(before))
+    monkeypatch.setattr("hfbench.core.hardware.usable_cpu_cores", lambda: 1)
+    try:
+        _, loaded = _hfbench_greedy(tiny_llama, "exact")
+        assert torch.get_num_threads() == before
+        (step,) = [s for s in loaded.optimization.steps if s.name == "cpu-threads"]
+        assert "OMP_NUM_THREADS" in step.detail
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_exact_embeddings_equal_plain_transformers_mean_pooling(tiny_bert: Path) -> None:
+    from transformers import AutoModel, AutoTokenizer
+
+    sentences = ["a short one", "a rather longer sentence about the weather today"]
+    pipe = pipeline_for(str(tiny_bert)).load(
+        str(tiny_bert), {"base": {"optimize": "exact"}}, capability="embeddings", progress=False
+    )
+    results = pipe.process(sentences, "embeddings", pooling="mean", normalize=False)
+    ours = torch.from_numpy(np.stack([r.vector for r in results]))
+    tokenizer = AutoTokenizer.from_pretrained(tiny_bert)
+    model = AutoModel.from_pretrained(tiny_bert, dtype=torch.float32).eval()
+    encoded = tokenizer(sentences, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        hidden = model(**encoded).last_hidden_state
+    mask = encoded["attention_mask"].unsqueeze(-1).float()
+    plain = (hidden * mask).sum(1) / mask.sum(1)
+    assert torch.allclose(ours, plain, atol=1e-5)
+
+
+def test_fast_on_cpu_quantizes_linear_layers_and_is_recorded_as_lossy(tiny_llama: Path) -> None:
+    text, loaded = _hfbench_greedy(tiny_llama, "fast")
+    report = loaded.optimization
+    assert report.level == "fast" and report.lossy
+    (step,) = [s for s in report.steps if s.name == "int8-dynamic"]
+    assert step.applied and step.lossy and "int8" in step.detail
+    assert not any(type(m) is torch.nn.Linear for m in loaded.model.modules())
+    assert isinstance(text, str) and text  # it still generates; how much it changed is measured elsewhere
+
+
+def test_exact_and_fast_are_two_entries_of_the_model_cache(tiny_llama: Path) -> None:
+    from hfbench.providers.huggingface import HuggingFaceProvider
+    from hfbench.providers.model_cache import ModelCache
+
+    cache = ModelCache(max_models=2)
+    for level in ("exact", "fast"):
+        HuggingFaceProvider({"model": str(tiny_llama), "optimize": level}, model_cache=cache).pipeline  # noqa: B018
+    assert len(cache) == 2 and cache.stats.loads == 2
+
+
+def test_fast_refuses_non_float32_weights_on_cpu(tiny_llama: Path) -> None:
+    with pytest.raises(ConfigError, match="float32") as info:
+        pipeline_for(str(tiny_llama)).load(
+            str(tiny_llama), {"base": {"optimize": "fast", "dtype": "bfloat16"}}, progress=False
+        )
+    assert info.value.key_path == "optimize"
+
+
+def test_bitsandbytes_step_keeps_a_configured_quantization_and_skips_without_the_package() -> None:
+    import importlib.util
+
+    step = BitsAndBytes8bit()
+    config: dict[str, Any] = {"quantization": "4bit"}
+    assert "kept" in (step.configure(config) or "") and config["quantization"] == "4bit"
+    if importlib.util.find_spec("bitsandbytes") is None:
+        with pytest.raises(SkipStep, match="bitsandbytes is not installed"):
+            step.configure({})
+    else:
+        config = {}
+        step.configure(config)
+        assert config["quantization"] == "8bit"
+
+
+def test_a_skipped_step_is_recorded_as_not_applied() -> None:
+    plan = optimization_plan(LoadOptions(device="cpu", optimize="fast"))
+
+    class Missing(BitsAndBytes8bit):
+        def configure(self, config: dict[str, Any]) -> str | None:
+            raise SkipStep("not here")
+
+    plan.steps = [Missing()]
+    plan.configure({})
+    report = plan.apply(torch.nn.Linear(2, 2), LoadOptions())
+    (step,) = report.steps
+    assert not step.applied and step.detail == "not here" and not report.lossy
