@@ -90,6 +90,29 @@ def _hfbench_generate(workload: Workload, level: str) -> Timed:
 register_levels("generation", _hfbench_generate)
 
 
+@register_runner("generation", "provider", "hfbench provider.generate (exact)")
+def _provider_generate(workload: Workload) -> Timed:
+    """The whole front door — request typing, config merge, cache lookup, result — around the same
+    pipeline call: its ratio to ``hfbench-exact`` is the provider's overhead."""
+    from hfbench.bench.workloads import speed_workload
+    from hfbench.providers.huggingface import HuggingFaceProvider
+    from hfbench.providers.model_cache import ModelCache
+
+    cache = ModelCache()
+    llm = HuggingFaceProvider({"model": workload.model, "device": workload.device}, model_cache=cache)
+    speed = speed_workload("text-generation", {"speed_tokens": workload.max_new_tokens})
+    prompt = str(speed.inputs[0].value)
+
+    def call() -> str:
+        return llm.generate(prompt, capability="text-generation", **speed.overrides).text
+
+    try:
+        values, text = _measure_generation(call, workload)
+    finally:
+        cache.clear()
+    return Timed(values, text, note="provider.generate with the run keys of the pipeline rows")
+
+
 @register_runner("generation", "pipeline", "transformers pipeline() fp32")
 def _pipeline_generate(workload: Workload) -> Timed:
     import torch
