@@ -147,7 +147,8 @@ def _recommendation_rows(args: argparse.Namespace) -> tuple[list[dict[str, Any]]
         f"models{where}):"
     )
     legend = (
-        "GiB: the slot's model needs; use: what to run here ('=': the slot's model), with its\n"
+        "GiB: the slot's model needs; fits: it fits the memory and decodes at the minimum speed\n"
+        "(--why says which failed); use: what to run here ('=': the slot's model), with its\n"
         "recipe and decode tokens/s, est(imated) or meas(ured)."
     )
     for layer in registry.layers:
