@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mmap
 import time
 from pathlib import Path
 
@@ -52,16 +53,25 @@ def test_the_median_interval_has_its_coverage_and_narrows() -> None:
     assert (large.ci_high - large.ci_low) < (small.ci_high - small.ci_low)  # type: ignore[operator]
 
 
+def _touched_mapping(size: int) -> mmap.mmap:
+    """Fresh anonymous memory, every page written: it adds to RSS whatever the allocator holds
+    (a ``bytearray`` may reuse pages a long test session already made resident)."""
+    block = mmap.mmap(-1, size)
+    for offset in range(0, size, mmap.PAGESIZE):
+        block[offset] = 1
+    return block
+
+
 def test_the_monitor_sees_a_short_allocation_peak() -> None:
     with MemoryMonitor(period_s=0.005) as monitor:
         with monitor.phase() as small:
-            block = bytearray(20 * 1024**2)
+            block = _touched_mapping(20 * 1024**2)
             time.sleep(0.05)
-        del block
+        block.close()
         with monitor.phase() as big:
-            block = bytearray(200 * 1024**2)
+            block = _touched_mapping(200 * 1024**2)
             time.sleep(0.05)
-        del block
+        block.close()
     assert small.result is not None and big.result is not None
     assert big.result.added_rss_mb > small.result.added_rss_mb + 100
     assert big.result.samples >= 3  # sampled every <= 10 ms by the separate process
