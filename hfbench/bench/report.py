@@ -78,7 +78,40 @@ CELL_COLUMNS = columns(
 MEMORY_COLUMNS = columns(
     "model 26 | dtype 9 | cells >5 | weights >8 | estimate >8 | measured >8 | error >6 | worst >6"
 )
+SWEEP_COLUMNS = columns(
+    "model 20 | capability 14 | settings 22 | latency >7 | throughput >10 | quality [95% CI] 17"
+)
 FAILURE_COLUMNS = columns(f"model 18 | capability 16 | status 8 | reason {REPORT_WIDTH - 18 - 16 - 8 - 5}")
+
+
+def _sweep_row(row: Mapping[str, Any]) -> tuple[str, ...]:
+    return (
+        str(row.get("short_model") or row.get("model")),
+        str(row.get("capability")),
+        str(row.get("varied_settings")),
+        seconds_text(row.get("latency_median_s")),
+        throughput_text(row),
+        quality_text(row),
+    )
+
+
+def varied_settings(rows: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Per row, the settings that differ among the rows of its model and capability
+    (``optimize=fast, batch_size=8``; empty where they all ran alike)."""
+    import json
+
+    rows = list(rows)
+    parsed = [json.loads(str(r.get("settings") or "{}")) for r in rows]
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, row in enumerate(rows):
+        groups.setdefault((str(row.get("model")), str(row.get("capability"))), []).append(i)
+    labels = [""] * len(rows)
+    for members in groups.values():
+        keys = sorted({k for i in members for k in parsed[i]})
+        varying = [k for k in keys if len({json.dumps(parsed[i].get(k)) for i in members}) > 1]
+        for i in members:
+            labels[i] = ", ".join(f"{k}={parsed[i].get(k, '-')}" for k in varying)
+    return labels
 
 
 def _cell_row(row: Mapping[str, Any]) -> tuple[str, ...]:
@@ -159,6 +192,8 @@ class Report:
         memory: per model and dtype, estimate vs measured (``memory_rows``).
         failures: rows of cells that are not ``ok``, with their ``error``.
         served: rows of served endpoints' concurrency levels (``kind == "served"``), in table order.
+        sweeps: cells of a model and capability measured with different settings (a sweep), each
+            with ``varied_settings``: what differs.
     """
 
     frame: pd.DataFrame
@@ -166,6 +201,7 @@ class Report:
     memory: tuple[dict[str, Any], ...]
     failures: tuple[dict[str, Any], ...]
     served: tuple[dict[str, Any], ...] = ()
+    sweeps: tuple[dict[str, Any], ...] = ()
 
     @property
     def hardware_ids(self) -> list[str]:
@@ -197,6 +233,17 @@ class Report:
             table(CELL_COLUMNS, [_cell_row(r) for r in self.cells]),
             "\n".join(_wrap(legend)),
         ]
+        if self.sweeps:
+            parts += [
+                title("Settings compared"),
+                table(SWEEP_COLUMNS, [_sweep_row(r) for r in self.sweeps]),
+                "\n".join(
+                    _wrap(
+                        "the cells of one model and capability measured with different settings "
+                        "(--sweep), in the order of the cells table; settings: what differs."
+                    )
+                ),
+            ]
         if self.served and not self.cells:
             parts[2:4] = ["None measured in-process: only served endpoints."]
         if self.served:
@@ -254,4 +301,6 @@ def report(
     served = tuple(r for r in rows if r.get("kind") == SERVED_KIND)
     cells = tuple(r for r in rows if r.get("kind") != SERVED_KIND)
     failures = tuple(r for r in rows if r.get("status") != "ok")
-    return Report(frame, cells, tuple(memory_rows(frame)), failures, served_rows(served))
+    swept = [{**r, "varied_settings": label} for r, label in zip(cells, varied_settings(cells), strict=True)]
+    sweeps = tuple(r for r in swept if r["varied_settings"] and r.get("status") == "ok")
+    return Report(frame, cells, tuple(memory_rows(frame)), failures, served_rows(served), sweeps)

@@ -120,3 +120,15 @@ def test_an_empty_memory_or_failure_section_says_so() -> None:
 )
 def test_seconds_are_shown_in_ms_below_one_second(seconds: float | None, text: str) -> None:
     assert seconds_text(seconds) == text
+
+
+def test_a_sweep_gets_a_table_of_what_differs_between_its_cells() -> None:
+    exact = make_record("org/encoder", "embeddings", level=4, settings={"optimize": "exact", "batch_size": 32})
+    fast = make_record("org/encoder", "embeddings", level=3, settings={"optimize": "fast", "batch_size": 32})
+    alone = make_record("org/decoder", "text-generation", level=3, settings={"dtype": "float32"})
+    made = report([exact, fast, alone])
+    assert [r["varied_settings"] for r in made.sweeps] == ["optimize=exact", "optimize=fast"]
+    text = str(made)
+    assert "Settings compared" in text and "optimize=fast" in text and "batch_size" not in text
+    assert all(len(line) <= REPORT_WIDTH for line in made.to_markdown().splitlines())
+    assert "Settings compared" not in str(report([alone]))  # no sweep, no table

@@ -96,6 +96,7 @@ def _provider_generate(workload: Workload) -> Timed:
     pipeline call: its ratio to ``hfbench-exact`` is the provider's overhead."""
     from hfbench.bench.workloads import speed_workload
     from hfbench.providers.huggingface import HuggingFaceProvider
+    from hfbench.providers.interface import GenerationResponse
     from hfbench.providers.model_cache import ModelCache
 
     cache = ModelCache()
@@ -104,7 +105,9 @@ def _provider_generate(workload: Workload) -> Timed:
     prompt = str(speed.inputs[0].value)
 
     def call() -> str:
-        return llm.generate(prompt, capability="text-generation", **speed.overrides).text
+        response = llm.generate(prompt, capability="text-generation", **speed.overrides)
+        assert isinstance(response, GenerationResponse)  # not streamed
+        return response.text
 
     try:
         values, text = _measure_generation(call, workload)
