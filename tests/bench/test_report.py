@@ -123,8 +123,8 @@ def test_seconds_are_shown_in_ms_below_one_second(seconds: float | None, text: s
 
 
 def test_a_sweep_gets_a_table_of_what_differs_between_its_cells() -> None:
-    exact = make_record("org/encoder", "embeddings", level=4, settings={"optimize": "exact", "batch_size": 32})
-    fast = make_record("org/encoder", "embeddings", level=3, settings={"optimize": "fast", "batch_size": 32})
+    exact = make_record("org/encoder", "embeddings", level=4, settings={"optimize": "exact", "batch_size": 8})
+    fast = make_record("org/encoder", "embeddings", level=3, settings={"optimize": "fast", "batch_size": 8})
     alone = make_record("org/decoder", "text-generation", level=3, settings={"dtype": "float32"})
     made = report([exact, fast, alone])
     assert [r["varied_settings"] for r in made.sweeps] == ["optimize=exact", "optimize=fast"]
