@@ -44,20 +44,35 @@ def memory_bandwidth_gbps(info: SystemInfo | None = None, *, refresh: bool = Fal
     """This machine's memory copy bandwidth in GB/s (1e9 bytes), measured once per hardware id.
 
     A copy reads and writes each byte: the figure counts both (bytes moved / seconds), the way
-    STREAM's copy does. Cached in ``<hfbench cache>/hardware/<hardware_id>.json``.
+    STREAM's copy does. Cached in ``<hfbench cache>/hardware/<hardware_id>.json``. Other work on
+    the machine can only slow a copy down, so ``refresh=True`` measures again and keeps the best
+    figure measured so far (``hfbench run`` refreshes it once per run): one measurement taken
+    while the cores were busy does not stay the machine's figure.
     """
-    from hfbench.sources import cache_dir
+    from hfbench.registry.speed import measured_bandwidth_file
 
     info = info or system_info()
-    path = cache_dir() / "hardware" / f"{info.hardware_id()}.json"
-    if not refresh and path.is_file():
+    path = measured_bandwidth_file(info.hardware_id())
+    cached: dict[str, Any] = {}
+    if path.is_file():
         try:
-            return float(json.loads(path.read_text(encoding="utf-8"))["memory_bandwidth_gbps"])
-        except (OSError, ValueError, KeyError):
-            pass
-    value = _measure_copy_bandwidth(info)
+            cached = dict(json.loads(path.read_text(encoding="utf-8")))
+            known = float(cached["memory_bandwidth_gbps"])
+        except (OSError, ValueError, KeyError, TypeError):
+            cached = {}
+        else:
+            if not refresh:
+                return known
+    measured = _measure_copy_bandwidth(info)
+    value = max(measured, float(cached.get("memory_bandwidth_gbps", 0.0)))
+    record = {
+        "memory_bandwidth_gbps": value,
+        "method": _method(info),
+        "measurements": int(cached.get("measurements", 1 if cached else 0)) + 1,
+        "last_measured_gbps": measured,
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"memory_bandwidth_gbps": value, "method": _method(info)}, indent=2) + "\n")
+    path.write_text(json.dumps(record, indent=2) + "\n")
     return value
 
 

@@ -247,6 +247,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"{cell.cell_id}  {'run ' if cell.cell_id in pending else 'done'}  {cell.label()}")
         return 0
     executor, options = _executor(args)
+    if executor != "ray":  # this machine runs the cells (a Ray node measures its own)
+        from hfbench.bench.fingerprint import memory_bandwidth_gbps
+
+        memory_bandwidth_gbps(refresh=True)  # before the cells, keeping the best figure measured here
     summary = run_suite(
         suite,
         results=args.results,
