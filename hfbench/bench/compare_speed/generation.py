@@ -176,21 +176,21 @@ def _llama_cpp_generate(workload: Workload) -> Timed:
 
 
 def _embedded_gguf(model: str) -> Any:
-    """The GGUF file an embedded model ships in.
+    """The GGUF file an embedded model ships in, as shipped (``sources.embedded.originals``).
 
     Raises:
-        SkipRunner: the model is not an embedded GGUF model.
+        SkipRunner: the model is not an embedded model shipped as one GGUF file.
     """
     from hfbench.sources.embedded.catalog import get_embedded_model
-    from hfbench.sources.embedded.packages import resolve
+    from hfbench.sources.embedded.originals import original_files
 
     if not model.startswith("embedded:"):
         raise SkipRunner("llama.cpp runs only on an embedded model shipped as GGUF")
-    entry = get_embedded_model(model.split(":", 1)[1])
-    refs = [parts for name, parts in entry.files.items() if name.endswith(".gguf")]
-    if not refs or len(refs[0]) != 1:
+    name = model.split(":", 1)[1]
+    ggufs = [out for out in get_embedded_model(name).files if out.endswith(".gguf")]
+    if len(ggufs) != 1:
         raise SkipRunner(f"{model} is not shipped as a single GGUF file")
     try:
-        return resolve(refs[0][0])
+        return original_files(name)[ggufs[0]]
     except HFBenchError as exc:
-        raise SkipRunner(f"the GGUF file is not on disk: {exc}") from None
+        raise SkipRunner(f"the GGUF file could not be staged: {exc}") from None
