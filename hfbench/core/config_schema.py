@@ -309,6 +309,14 @@ def _register_builtin_keys() -> None:
             scope="load",
         ),
         ConfigKey(
+            "compile",
+            flag,
+            "Compile the model's forward with torch.compile (weights frozen, prepacked on CPU) and "
+            "decode with a static KV cache: same outputs, faster decode after a first call that "
+            "compiles for about a minute (again for each new shape). Off by default; see docs/fast.md.",
+            scope="load",
+        ),
+        ConfigKey(
             "quantization",
             text,
             "bitsandbytes quantization.",

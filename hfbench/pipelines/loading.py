@@ -37,6 +37,7 @@ class LoadOptions:
     device_map: str | dict[str, Any] | None = None
     attn_implementation: str = "auto"
     optimize: str = "exact"
+    compile: bool = False
     quantization: str | None = None
     trust_remote_code: bool = False
     revision: str | None = None

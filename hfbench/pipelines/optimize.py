@@ -241,6 +241,8 @@ def optimization_plan(options: LoadOptions) -> OptimizationPlan:
     level = optimize_levels()[options.optimize]
     device = device_kind(options)
     names = level.steps.get(device, ())
+    if options.compile:
+        names = (*names, Compile.name)  # opt-in, after the level's steps (it compiles what they made)
     return OptimizationPlan(options.optimize, device, [_STEPS[name]() for name in names])
 
 
@@ -369,3 +371,45 @@ class BitsAndBytes8bit(OptimizeStep):
             raise SkipStep("bitsandbytes is not installed (pip install bitsandbytes): weights stay as loaded")
         config["quantization"] = "8bit"
         return "quantization='8bit' (bitsandbytes)"
+
+
+@register_step
+class Compile(OptimizeStep):
+    """``torch.compile`` of the model's forward (inductor; on CPU with frozen, prepacked weights)
+    and a static KV cache for ``generate``: the same computation in fewer, fused kernels.
+
+    Opt-in (the ``compile`` load key): the first call compiles — about 50 s for SmolLM2 on two CPU
+    cores — and each new input shape compiles again, so it pays only for long or repeated runs of
+    one shape (docs/fast.md has the measured break-even). Not combined with int8 dynamic
+    quantization (the quantized modules are not compiled: the step is skipped, and says so).
+    """
+
+    name = "compile"
+    summary = "torch.compile (inductor) + static KV cache"
+
+    def apply(self, model: Any, options: LoadOptions) -> str | None:
+        """Wrap ``model.forward`` with ``torch.compile``; set a static cache for generation.
+
+        Raises:
+            SkipStep: the model holds int8 dynamically quantized layers.
+        """
+        import torch
+
+        quantized = torch.ao.nn.quantized.dynamic.Linear
+        if any(isinstance(module, quantized) for module in model.modules()):
+            raise SkipStep("not combined with int8-dynamic (its quantized layers are not compiled)")
+        parts = []
+        if device_kind(options) == "cpu":
+            import torch._inductor.config as inductor
+
+            # Weights are constants at inference: inductor folds them and prepacks them for the
+            # CPU's GEMM kernels (process-wide settings; they affect only compiled graphs).
+            inductor.freezing = True
+            inductor.cpp.weight_prepack = True
+            parts.append("weights frozen and prepacked")
+        model.forward = torch.compile(model.forward)
+        generation = getattr(model, "generation_config", None)
+        if generation is not None and getattr(model, "can_generate", lambda: False)():
+            generation.cache_implementation = "static"
+            parts.append("static KV cache")
+        return "forward compiled on first call" + (f" ({', '.join(parts)})" if parts else "")

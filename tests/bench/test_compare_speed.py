@@ -39,7 +39,7 @@ def test_generation_compares_raw_generate_hfbench_levels_pipeline_and_llama_cpp(
     generation: SpeedComparison,
 ) -> None:
     assert generation.kind == "generation" and generation.unit == "decode tokens/s"
-    keys = ["raw", "hfbench-exact", "hfbench-fast", "provider", "pipeline", "llama.cpp"]
+    keys = ["raw", "hfbench-exact", "hfbench-fast", "hfbench-compiled", "provider", "pipeline", "llama.cpp"]
     assert [r.key for r in generation.rows] == keys
     assert generation.baseline == "raw"
     assert generation.settings["max_new_tokens"] == 4 and generation.settings["threads"] >= 1
@@ -52,6 +52,9 @@ def test_generation_rows_record_whether_greedy_text_equals_the_baseline(generati
     assert generation.row("hfbench-exact").same_as_baseline is True  # exact is lossless
     assert generation.row("pipeline").same_as_baseline is True
     assert generation.row("provider").same_as_baseline is True  # the front door changes nothing
+    compiled = generation.row("hfbench-compiled")
+    assert compiled.same_as_baseline is True and not compiled.lossy  # compile is lossless
+    assert "first call (compiling)" in compiled.note and "compile" in compiled.note
     fast = generation.row("hfbench-fast")
     assert fast.lossy and "int8-dynamic" in fast.note
     assert isinstance(fast.same_as_baseline, bool)  # measured, whichever way it went

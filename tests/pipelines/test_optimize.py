@@ -185,3 +185,31 @@ def test_a_skipped_step_is_recorded_as_not_applied() -> None:
     report = plan.apply(torch.nn.Linear(2, 2), LoadOptions())
     (step,) = report.steps
     assert not step.applied and step.detail == "not here" and not report.lossy
+
+
+@pytest.mark.slow
+def test_compile_keeps_greedy_tokens_and_is_recorded(tiny_llama: Path) -> None:
+    pipe = pipeline_for(str(tiny_llama)).load(
+        str(tiny_llama), {"base": {"optimize": "exact", "compile": True}}, progress=False
+    )
+    first = pipe.process([PROMPT], "text-generation", max_tokens=TOKENS, ignore_eos=True, temperature=0)
+    again = pipe.process([PROMPT], "text-generation", max_tokens=TOKENS, ignore_eos=True, temperature=0)
+    assert first[0].text == again[0].text == _raw_greedy(tiny_llama)  # compiled: the same tokens
+    report = pipe.loaded.optimization
+    (step,) = [s for s in report.steps if s.name == "compile"]
+    assert step.applied and not step.lossy and "static KV cache" in step.detail
+    assert not report.lossy and pipe.loaded.model.generation_config.cache_implementation == "static"
+
+
+def test_compile_is_skipped_on_int8_layers_and_says_so(tiny_llama: Path) -> None:
+    pipe = pipeline_for(str(tiny_llama)).load(
+        str(tiny_llama), {"base": {"optimize": "fast", "compile": True}}, progress=False
+    )
+    (step,) = [s for s in pipe.loaded.optimization.steps if s.name == "compile"]
+    assert not step.applied and "int8-dynamic" in step.detail
+
+
+def test_compile_is_a_load_key_off_by_default() -> None:
+    key = config_keys()["compile"]
+    assert key.scope == "load" and LoadOptions().compile is False
+    assert LoadOptions(compile=True).cache_key() != LoadOptions().cache_key()
