@@ -22,12 +22,16 @@ NEW_TOKENS = 16
 ROUNDS: dict[str, int] = {"rounds": 40, "warmup_rounds": 5, "iterations": 1}
 
 
+CACHE = ModelCache()
+
+
+def _config() -> dict[str, Any]:
+    return {"model": str(tiny_model_path("llama")), "temperature": 0.0, "max_tokens": NEW_TOKENS}
+
+
 @pytest.fixture(scope="module")
 def provider() -> HuggingFaceProvider:
-    llm = HuggingFaceProvider(
-        {"model": str(tiny_model_path("llama")), "temperature": 0.0, "max_tokens": NEW_TOKENS},
-        model_cache=ModelCache(),
-    )
+    llm = HuggingFaceProvider(_config(), model_cache=CACHE)
     llm.generate(PROMPT, capability="text-generation")  # load once, outside the timings
     return llm
 
@@ -54,3 +58,16 @@ def test_direct_model_generate(benchmark: Any, provider: HuggingFaceProvider) ->
 
     output = benchmark.pedantic(run, **ROUNDS)
     assert output.shape[1] > inputs["input_ids"].shape[1]
+
+
+def test_reaching_a_warm_cached_model(benchmark: Any, provider: HuggingFaceProvider) -> None:
+    """A new provider for a model the cache holds: config tree, cache key, lookup (no load).
+
+    The issue's bar is 1 ms; the median is in the benchmark's table (and ``extra_info``)."""
+
+    def reach() -> Any:
+        return HuggingFaceProvider(_config(), model_cache=CACHE).pipeline
+
+    pipeline = benchmark.pedantic(reach, rounds=200, warmup_rounds=10, iterations=1)
+    assert pipeline is provider.pipeline  # the cached copy, not a new load
+    benchmark.extra_info["median_ms"] = benchmark.stats.stats.median * 1000
