@@ -361,18 +361,29 @@ def _report_table(columns: Sequence[Column], rows: Iterable[Sequence[str]]) -> s
 
 
 def report_html(report: Report) -> str:
-    """The report's three tables (cells, memory estimated vs measured, failures) as HTML."""
+    """The report's tables (cells, settings compared, served endpoints, memory estimated vs
+    measured, failures) as HTML; the sweep and served tables only when the report has them."""
     # The same cells as the plain-text report, so the two never disagree.
     from hfbench.bench.report import (
         CELL_COLUMNS,
         FAILURE_COLUMNS,
         MEMORY_COLUMNS,
+        SWEEP_COLUMNS,
         _cell_row,
         _failure_row,
         _memory_row,
+        _sweep_row,
     )
+    from hfbench.bench.serving.table import SERVED_SPEC, served_line
+    from hfbench.bench.text_table import columns
 
     parts = ["<h4>Cells</h4>", _report_table(CELL_COLUMNS, [_cell_row(r) for r in report.cells])]
+    if report.sweeps:
+        parts.append("<h4>Settings compared</h4>")
+        parts.append(_report_table(SWEEP_COLUMNS, [_sweep_row(r) for r in report.sweeps]))
+    if report.served:
+        parts.append("<h4>Served endpoints</h4>")
+        parts.append(_report_table(columns(SERVED_SPEC), [served_line(r) for r in report.served]))
     parts.append("<h4>Memory: estimated vs measured (MiB)</h4>")
     if report.memory:
         parts.append(_report_table(MEMORY_COLUMNS, [_memory_row(r) for r in report.memory]))

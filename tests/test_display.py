@@ -125,6 +125,10 @@ def test_run_summary_report_and_tune_result_html(tmp_path: Path) -> None:
 
     text = display.report_html(report(records))
     assert "2 cells on hardware" in text and "Failures and limits" in text and "rougeL" in text
+    assert "Settings compared" not in text and "Served endpoints" not in text
+    swept = [make_record("org/a", "embeddings", settings={"optimize": o}) for o in ("exact", "fast")]
+    text = display.report_html(report(swept))
+    assert "Settings compared" in text and "optimize=fast" in text
 
     result = tune(records, system_info=MACHINE, output=tmp_path / "tuned.json")
     text = display.tune_result_html(result)

@@ -239,6 +239,9 @@ def test_tune_keeps_served_levels_out_of_local_slots_and_answers_them_apart(tmp_
     assert written["tuning"]["served"]["slots"][0]["chosen"].startswith("quick")
     text = str(report(records))
     assert "Served endpoints" in text and "local-model" in text
+    from hfbench.display import report_html
+
+    assert "Served endpoints" in report_html(report(records))  # the notebook's view too
     assert all(len(line) <= 100 for line in text.splitlines())
 
 
