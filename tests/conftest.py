@@ -7,6 +7,8 @@
   removed afterwards (``HFBENCH_TEST_CACHE=<folder>`` keeps the builds in that folder instead).
 * Embedded real models are converted into the normal hfbench cache (``hfbench.cache_dir()``),
   the same place ``hfbench setup`` fills, so the one-time conversions are shared with the user.
+* ``batch_size="auto"`` keeps its tuned sizes in the session folder, not in the user's
+  ``<hfbench cache>/hardware/<id>-batch-sizes.json``, and starts the session with none remembered.
 * ``served_smollm2``: a real ``transformers serve`` of the embedded SmolLM2 folder on 127.0.0.1,
   started on first use, stopped at the session's end (``serving_server.py``).
 * Tests marked ``gpu`` are skipped when ``torch.cuda.is_available()`` is false.
@@ -75,6 +77,26 @@ def hfbench_cache() -> Path:
     """The session's temporary folder the tiny zoo is built into (as its ``HFBENCH_CACHE``)."""
     assert _session_cache is not None
     return _session_cache
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tuned_batch_sizes_in_the_session_folder(hfbench_cache: Path) -> Iterator[Path]:
+    """Point ``batch_tuning.tuned_batch_sizes_path`` (which every reader and writer of the tuned
+    sizes calls through the module) at ``<session folder>/tuned-batch-sizes/``, emptied first,
+    and forget what the process has tuned, so tests neither read nor write the user's sizes."""
+    from hfbench.pipelines import batch_tuning
+
+    folder = hfbench_cache / "tuned-batch-sizes"
+    shutil.rmtree(folder, ignore_errors=True)  # a kept HFBENCH_TEST_CACHE: a fresh start
+
+    def path(hardware_id: str) -> Path:
+        return folder / f"{hardware_id}-batch-sizes.json"
+
+    batch_tuning.forget_tuned_batch_sizes()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(batch_tuning, "tuned_batch_sizes_path", path)
+        yield folder
+    batch_tuning.forget_tuned_batch_sizes()
 
 
 @pytest.fixture(scope="session")

@@ -19,11 +19,17 @@ with the measured figures, the exact runtime recipe and the reasons inside. The 
    scored (``quality.compare_results``); a difference whose 95 % interval contains 0 is a tie.
    Two cells that cannot be paired (different eval sets or metrics, no common items) are
    compared by measured confidence: the higher is better, equal is a tie.
-4. **Choice**: the *front* is the eligible cells that no other eligible cell is significantly
+4. **Lossy cells**: a cell whose recipe says ``optimize.lossy`` (``optimize=fast``: int8 weights)
+   is eligible only beside its *lossless cell* — the same model, capability and settings but
+   ``optimize``, with quality measured, in the slot's records (eligible or not: it may be too
+   slow or too big) — and only when the rule-3 comparison does not find it significantly worse
+   than that cell (a tie or better passes; with several lossless cells, against each). Records
+   without ``optimize`` are lossless.
+5. **Choice**: the *front* is the eligible cells that no other eligible cell is significantly
    better than; the choice is the fastest of the front — the lowest latency median per input
    (``latency_median_s`` / inputs per speed call), then model name, then cell id. So a choice is
    never significantly worse than any eligible cell, and ties go to the faster model.
-5. A slot with no eligible cell gets no recommendation (the package defaults stay beneath), and
+6. A slot with no eligible cell gets no recommendation (the package defaults stay beneath), and
    the file's ``tuning`` section says why.
 
 ``tune_all`` applies these rules to each machine (``hardware_id``) seen in the records, one file
@@ -76,6 +82,8 @@ TUNING_RULES = (
     "generate); oom, too_slow, failed and timeout cells are listed, never chosen",
     "quality: paired bootstrap over the common items (95% interval of the difference; containing "
     "0 is a tie); unpairable cells compare by measured confidence",
+    "lossy (recipe optimize.lossy): eligible only when the same model's lossless cell (same settings "
+    "but optimize, quality measured, eligible or not) is in the slot and not significantly better",
     "choice: among eligible cells that no other is significantly better than, the lowest latency "
     "median per input (then model name, then cell id)",
     "a slot with no eligible cell keeps no entry: the defaults stay beneath",
@@ -115,12 +123,14 @@ class Candidate:
         size: the model's parameters and tier (None: unknown).
         excluded: why the cell cannot be chosen (None: eligible).
         checks: the budget checks, passed or not, one line each.
+        lossless: a lossy cell that stayed eligible: its comparisons with its lossless cells (rule 4).
     """
 
     record: Mapping[str, Any]
     size: ModelSize | None
     excluded: str | None
     checks: tuple[str, ...] = ()
+    lossless: tuple[Comparison, ...] = ()
 
     @property
     def eligible(self) -> bool:
@@ -211,6 +221,8 @@ class Candidate:
         }
         if self.size is not None:
             out["params"] = self.size.describe()
+        if self.lossless:
+            out["lossless_comparisons"] = [m.to_dict() for m in self.lossless]
         if self.excluded:
             out["excluded"] = self.excluded
         return {k: v for k, v in out.items() if v is not None}
@@ -291,16 +303,18 @@ class Comparison:
     a_cell: str = ""
     b_cell: str = ""
 
-    def describe(self) -> str:
-        """``difference 0.012, 95% CI [-0.03, 0.05], n=8: a tie``."""
+    def evidence(self) -> str:
+        """``difference 0.012, 95% CI [-0.03, 0.05], n=8`` (or the unpaired method)."""
         d = self.detail
         if "ci_low" in d and d.get("ci_low") is not None:
             interval = f"95% CI [{d['ci_low']:.3g}, {d['ci_high']:.3g}]"
-            text = f"difference {d['difference']:.3g}, {interval}, n={d['n']}"
-        else:
-            text = str(d.get("method", "unpaired"))
+            return f"difference {d['difference']:.3g}, {interval}, n={d['n']}"
+        return str(d.get("method", "unpaired"))
+
+    def describe(self) -> str:
+        """``difference 0.012, 95% CI [-0.03, 0.05], n=8: a tie``."""
         verdict = "a tie" if self.better is None else f"{getattr(self, self.better)} is better"
-        return f"{text}: {verdict}"
+        return f"{self.evidence()}: {verdict}"
 
     def to_dict(self) -> dict[str, Any]:
         """For the file's ``tuning`` section."""
@@ -330,6 +344,64 @@ def compare_quality(a: Candidate, b: Candidate) -> Comparison:
     better = None if a.confidence == b.confidence else ("a" if a.confidence > b.confidence else "b")
     method = f"unpaired ({reason}): measured confidence {a.confidence:.3f} vs {b.confidence:.3f}"
     return Comparison(a.label, b.label, better, {"method": method})
+
+
+# --------------------------------------------------------------------------- lossy cells
+def lossy_level(record: Mapping[str, Any]) -> str | None:
+    """The optimize level of a cell that ran lossy (``fast``), else None (lossless, or an older
+    record without ``recipe.optimize``)."""
+    optimize = (record.get("recipe") or {}).get("optimize")
+    if not isinstance(optimize, Mapping) or optimize.get("lossy") is not True:
+        return None
+    return str(optimize.get("level") or (record.get("settings") or {}).get("optimize") or "lossy")
+
+
+def _settings_but_optimize(record: Mapping[str, Any]) -> dict[str, Any]:
+    from hfbench.bench.suites import PROCEDURE_KEYS
+
+    settings = record.get("settings") or {}
+    return {k: v for k, v in settings.items() if k != "optimize" and k not in PROCEDURE_KEYS}
+
+
+def lossless_cells(lossy: Candidate, candidates: Iterable[Candidate]) -> list[Candidate]:
+    """The slot's lossless cells of a lossy cell's model: same model, capability and settings but
+    ``optimize``, with quality measured (eligible or not)."""
+    capability = canonical_capability(str(lossy.record["capability"]))
+    settings = _settings_but_optimize(lossy.record)
+    return [
+        c
+        for c in candidates
+        if c.model == lossy.model
+        and lossy_level(c.record) is None
+        and canonical_capability(str(c.record["capability"])) == capability
+        and _settings_but_optimize(c.record) == settings
+        and finite_number(c.row.get("quality_value")) is not None
+    ]
+
+
+def check_lossy(candidate: Candidate, candidates: Sequence[Candidate], compare: Comparator) -> Candidate:
+    """Rule 4 for one candidate: an eligible lossy cell stays eligible only when no lossless cell of
+    its model is significantly better (and one exists); other candidates come back unchanged."""
+    level = lossy_level(candidate.record)
+    if not candidate.eligible or level is None:
+        return candidate
+    what = f"lossy (optimize={level})"
+    references = lossless_cells(candidate, candidates)
+    if not references:
+        why = f"{what}: no lossless cell of this model with quality to compare against"
+        return dataclasses.replace(candidate, excluded=why, checks=(*candidate.checks, why))
+    comparisons = tuple(
+        dataclasses.replace(compare(candidate, ref), a_cell=candidate.cell_id, b_cell=ref.cell_id)
+        for ref in references
+    )
+    worse = next((m for m in comparisons if m.better == "b"), None)
+    if worse is not None:
+        why = f"{what}: quality significantly below the lossless cell {worse.b} ({worse.evidence()})"
+        return dataclasses.replace(candidate, excluded=why, checks=(*candidate.checks, why))
+    passed = tuple(
+        f"{what}: no significant loss against the lossless cell {m.b} ({m.describe()})" for m in comparisons
+    )
+    return dataclasses.replace(candidate, checks=candidate.checks + passed, lossless=comparisons)
 
 
 # --------------------------------------------------------------------------- one slot
@@ -366,7 +438,7 @@ class SlotChoice:
 def choose(
     candidates: Sequence[Candidate], compare: Comparator = compare_quality
 ) -> tuple[Candidate | None, tuple[Comparison, ...], dict[str, list[tuple[Candidate, Comparison]]]]:
-    """Apply rules 3 and 4 to a slot's candidates.
+    """Apply rules 3 and 5 to a slot's candidates.
 
     Returns:
         The choice (None when nothing is eligible), the comparisons made, and for each eligible
@@ -399,6 +471,11 @@ def _why(
         reasons = "; ".join(f"{c.label}: {c.excluded}" for c in candidates)
         return f"no eligible model ({reasons}); the defaults stay"
     parts = [f"{chosen.label}: {chosen.quality_summary()}, {chosen.seconds_per_input:.3g} s per input"]
+    level = lossy_level(chosen.record)
+    parts += [
+        f"lossy (optimize={level}): no significant loss against {m.b} ({m.describe()})"
+        for m in chosen.lossless
+    ]
     eligible = [c for c in candidates if c.eligible and c is not chosen]
     if not eligible:
         parts.append("the only eligible model in this tier")
@@ -426,10 +503,11 @@ def _why(
 def choose_slot(
     capability: str, tier: str, candidates: Sequence[Candidate], compare: Comparator = compare_quality
 ) -> SlotChoice:
-    """Choose a slot's model and say why (rules 3-5)."""
-    chosen, comparisons, beaten_by = choose(candidates, compare)
-    why = _why(chosen, candidates, comparisons, beaten_by)
-    return SlotChoice(capability, tier, chosen, why, tuple(candidates), comparisons)
+    """Choose a slot's model and say why (rules 3-6)."""
+    screened = tuple(check_lossy(c, candidates, compare) for c in candidates)
+    chosen, comparisons, beaten_by = choose(screened, compare)
+    why = _why(chosen, screened, comparisons, beaten_by)
+    return SlotChoice(capability, tier, chosen, why, screened, comparisons)
 
 
 # --------------------------------------------------------------------------- the result

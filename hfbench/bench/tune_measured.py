@@ -103,9 +103,10 @@ def measured_figures(record: Mapping[str, Any]) -> dict[str, Any]:
 def recommendation_recipe(record: Mapping[str, Any]) -> dict[str, Any]:
     """A tuned recommendation's ``recipe``: the record's runtime recipe (the keys the registry
     validates) plus the cell's settings; ``batch_size`` is the inputs per speed call when the
-    config did not set one."""
+    config did not set a number (none, or ``"auto"``, which the settings keep)."""
     recipe = {k: v for k, v in (record.get("recipe") or {}).items() if k in RECIPE_FIELDS and v is not None}
-    if recipe.get("batch_size") is None:
+    if not isinstance(recipe.get("batch_size"), int):
+        recipe.pop("batch_size", None)
         inputs = (record.get("speed_workload") or {}).get("inputs")
         if isinstance(inputs, int) and inputs >= 1:
             recipe["batch_size"] = inputs

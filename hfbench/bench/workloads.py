@@ -103,9 +103,13 @@ def speed_workload(
     if kind == "generation" and extractive:
         kind = "batch"
     # Inputs per call: speed_batch, else the cell's batch_size (a batch-size sweep measures each
-    # size), else one for generation and speech (latency of one request) and 8 for the rest.
+    # size; "auto" names no count), else one for generation and speech (latency of one request)
+    # and 8 for the rest.
     default = DEFAULT_SPEED_BATCH if kind == "batch" else 1
-    count = int(settings.get("speed_batch") or settings.get("batch_size") or default)
+    batch_size = settings.get("batch_size")
+    count = int(
+        settings.get("speed_batch") or (batch_size if isinstance(batch_size, int) else None) or default
+    )
     inputs, source, overrides = _inputs(capability, eval_set, count, options or {})
     overrides = {**(task_overrides or {}), **overrides}
     if kind == "generation":

@@ -54,6 +54,7 @@ class ConfigKey:
         scope: ``run`` (per call; the default) or ``load`` (how the model is loaded: valid only at
             the base, architecture and model-specific levels; a different value is a differently
             loaded model).
+        expected: what a wrong type's message names as valid (see ``validation.Field``).
     """
 
     name: str
@@ -63,11 +64,14 @@ class ConfigKey:
     choices: tuple[Any, ...] | None = None
     nullable: bool = False
     scope: Scope = "run"
+    expected: str = ""
 
     @property
     def field(self) -> Field:
         """The key as a ``validation.Field``."""
-        return Field(self.types, self.description, False, self.check, self.choices, self.nullable)
+        return Field(
+            self.types, self.description, False, self.check, self.choices, self.nullable, self.expected
+        )
 
     def validate(self, value: Any, *, key_path: str, file: str | None) -> Any:
         """Return the value (ints widened to float where a float is expected) or raise ConfigError."""
@@ -99,6 +103,15 @@ def _device(v: str) -> str | None:
     if ":" in v and (base != "cuda" or not v.split(":", 1)[1].isdigit()):
         return "must be 'cuda:<index>' with a whole-number index"
     return None
+
+
+_BATCH_SIZE_FORMS = "a whole number > 0 or 'auto'"
+
+
+def _batch_size(v: int | str) -> str | None:
+    if v == "auto" or (isinstance(v, int) and v > 0):
+        return None
+    return f"must be {_BATCH_SIZE_FORMS}"
 
 
 _lock = threading.Lock()
@@ -282,7 +295,14 @@ def _register_builtin_keys() -> None:
         ConfigKey("question", text, "Question about an image, for inputs that carry none (VQA)."),
         ConfigKey("caption_prompt", text, "Caption instruction (chat models) or caption start (BLIP)."),
         # running
-        ConfigKey("batch_size", integer, "Inputs per forward pass.", greater_than(0)),
+        ConfigKey(
+            "batch_size",
+            (int, str),
+            "Inputs per forward pass: a whole number > 0, or 'auto' (tuned on this machine on the "
+            "call's inputs, then kept per model; text capabilities). See docs/config.md.",
+            _batch_size,
+            expected=_BATCH_SIZE_FORMS,
+        ),
         # loading (scope "load": one value per loaded model)
         ConfigKey("device", text, "Where to run the model.", _device, scope="load"),
         ConfigKey("dtype", text, "Weight dtype.", choices=("auto", *TORCH_DTYPE_NAMES), scope="load"),

@@ -91,6 +91,8 @@ class Field:
         check: a range check run after the type check.
         choices: the only values allowed.
         nullable: ``None`` is allowed.
+        expected: what a wrong type's message says is valid, where the types alone say too
+            little (``a whole number > 0 or 'auto'``); default: the types' names.
     """
 
     types: tuple[type, ...]
@@ -99,6 +101,7 @@ class Field:
     check: Check | None = None
     choices: tuple[Any, ...] | None = None
     nullable: bool = False
+    expected: str = ""
 
     def convert(self, value: Any) -> Any:
         """The value, normalised (ints widened to float where a float is expected).
@@ -111,12 +114,13 @@ class Field:
             if self.nullable:
                 return None
             raise FieldError("may not be null")
+        expected = self.expected or type_names(self.types)
         if isinstance(value, bool) and bool not in self.types:
-            raise FieldError(f"expected {type_names(self.types)}, got a boolean ({value!r})")
+            raise FieldError(f"expected {expected}, got a boolean ({value!r})")
         if float in self.types and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, self.types):
-            raise FieldError(f"expected {type_names(self.types)}, got {type(value).__name__} ({value!r})")
+            raise FieldError(f"expected {expected}, got {type(value).__name__} ({value!r})")
         if isinstance(value, float) and not math.isfinite(value):
             raise FieldError(f"must be a finite number, got {value!r}")
         if self.choices is not None and value not in self.choices:

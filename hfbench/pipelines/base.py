@@ -19,6 +19,7 @@ from hfbench.core.architecture import ModelArchitecture
 from hfbench.core.capability import Capability, ModelCapabilities, canonical_capability
 from hfbench.core.config import ModelConfig
 from hfbench.core.errors import ConfigError, PipelineNotLoadedError, UnsupportedCapabilityError
+from hfbench.pipelines.batch_tuning import reporting_batch_sizes
 from hfbench.pipelines.loader import LoadedModel, ModelLoader
 from hfbench.pipelines.loading import LoadOptions, place_model
 from hfbench.pipelines.media import MediaInput, as_media_inputs
@@ -116,7 +117,7 @@ class BasePipeline:
         load_config = self.config.load_config()
         options = LoadOptions.from_config(load_config)
         plan = optimization_plan(options)
-        load_config = plan.configure(load_config)  # e.g. fast on CUDA: bitsandbytes 8-bit
+        load_config = plan.configure(load_config)  # e.g. fast on CUDA: 16-bit weights
         options = LoadOptions.from_config(load_config)
         self.unload()
         prepared = prepare_model(
@@ -211,14 +212,18 @@ class BasePipeline:
         """Run a capability with an already merged config (what ``process`` does after merging).
 
         For callers that merge with their own config tree (a provider sharing this loaded model
-        with others, the benchmark harness); ``merged`` is not validated again.
+        with others, the benchmark harness); ``merged`` is not validated again. With
+        ``batch_size="auto"``, each result's ``extra`` says the batch size the call ended with
+        (``batch_size``) and how it was found (``batch_size_tuning``: see ``batch_tuning``).
         """
         processor = self._get_capability_processor(capability)
         items = processor.prepare_inputs(items)
         import torch
 
-        with torch.inference_mode():
-            return processor.process(items, dict(merged))
+        with torch.inference_mode(), reporting_batch_sizes() as batch_sizes:
+            results = processor.process(items, dict(merged))
+        batch_sizes.annotate(results)
+        return results
 
     def stream(
         self,

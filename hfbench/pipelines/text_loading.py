@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from hfbench.core.architecture import ModelArchitecture
 from hfbench.core.capability import Capability, ModelCapabilities, ModelCapability
 from hfbench.core.errors import UnsupportedCapabilityError
+from hfbench.pipelines.batch_tuning import AUTO, BatchSizeTuner
 from hfbench.pipelines.heads import (
     Checkpoint,
     Head,
@@ -249,9 +250,15 @@ def architecture_of(loaded: LoadedModel) -> ModelArchitecture:
     return arch if arch in DEFAULT_BATCH_SIZE else ModelArchitecture.ENCODER_ONLY
 
 
-def batch_size_for(loaded: LoadedModel, config: Mapping[str, Any]) -> int:
-    """``batch_size`` from the config, else the architecture's default."""
+def batch_size_for(loaded: LoadedModel, config: Mapping[str, Any], capability: str) -> int | BatchSizeTuner:
+    """``batch_size`` from the config, else the architecture's default; for ``"auto"``, the tuner
+    that sizes the call's batches (``batch_tuning``), keyed by the model and ``capability``.
+
+    The result goes to ``batching.run_batched``, which takes either.
+    """
     value = config.get("batch_size")
+    if value == AUTO:
+        return BatchSizeTuner.for_model(loaded, capability)
     return int(value) if value is not None else DEFAULT_BATCH_SIZE[architecture_of(loaded)]
 
 

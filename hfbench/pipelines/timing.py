@@ -157,12 +157,12 @@ def timed_generate(
     timer = token_timer(timing.token_times, cuda=getattr(device, "type", "cpu") == "cuda")
     processors = list(kwargs.get("logits_processor") or [])
     kwargs["logits_processor"] = _processor_list([*processors, timer])
-    _synchronize(device)
+    synchronize_device(device)
     timing.start = time.perf_counter()
     try:
         yield timing
     finally:
-        _synchronize(device)
+        synchronize_device(device)
         timing.end = time.perf_counter()
         recorder.calls.append(timing)
 
@@ -191,7 +191,8 @@ def _processor_list(processors: list[Any]) -> Any:
     return LogitsProcessorList(processors)
 
 
-def _synchronize(device: Any) -> None:
+def synchronize_device(device: Any) -> None:
+    """Wait for the work queued on ``device`` (CUDA only; elsewhere a call returns at once)."""
     if getattr(device, "type", "cpu") == "cuda":
         import torch
 

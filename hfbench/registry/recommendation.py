@@ -127,7 +127,7 @@ def _recipe(value: Mapping[str, Any] | None, key_path: str) -> tuple[dict[str, A
         return None, []
     recipe, problems = check_table(value, RECIPE_FIELDS, key_path=key_path)
     recipe = _without_none(recipe)
-    for name in ("versions", "config", "settings"):
+    for name in ("versions", "config", "settings", "optimize"):
         if name in recipe:
             recipe[name] = dict(recipe[name])
     versions = recipe.get("versions", {})
@@ -194,6 +194,7 @@ RECIPE_FIELDS: dict[str, Field] = {
     "chat_template": Field((bool,), "the tokenizer's chat template was used", nullable=True),
     "context_length": Field((int,), "longest context the model was loaded for, tokens", nullable=True),
     "max_tokens": Field((int,), "most new tokens per call", nullable=True),
+    "optimize": Field((dict,), "the optimize level as it ran: level, device, lossy, steps", nullable=True),
     "config": Field((dict,), "config keys the cell set"),
     "settings": Field((dict,), "the benchmark cell's settings"),
     "versions": Field((dict,), "library -> version (hfbench, torch, transformers, python)"),
@@ -351,8 +352,8 @@ class ModelRecommendation(_RecommendationFields):
         tags: free-form traits that are not capabilities (``function-calling``, ``reasoning``).
         recipe: tuned files: how the model ran when it was measured — ``dtype``, ``device``,
             ``attn_implementation``, ``quantization``, ``batch_size``, ``threads``,
-            ``chat_template``, ``context_length``, ``max_tokens``, ``config``, ``settings``,
-            ``versions`` (``RECIPE_FIELDS``); None for an unmeasured recommendation.
+            ``chat_template``, ``context_length``, ``max_tokens``, ``optimize``, ``config``,
+            ``settings``, ``versions`` (``RECIPE_FIELDS``); None for an unmeasured recommendation.
         measured: tuned files: per canonical capability, ``confidence`` (in [0, 1]) and its
             ``evidence`` (metric, value, ci_low, ci_high, n, eval_set, hardware_id, hand_made),
             with the speed and memory figures (``latency_median_s``, ``ttft_median_s``,

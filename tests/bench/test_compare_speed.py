@@ -6,10 +6,11 @@ from __future__ import annotations
 import importlib.util
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from hfbench.bench.compare_speed import SpeedComparison, compare_speed, sample_sentences
+from hfbench.bench.compare_speed import SpeedComparison, compare_speed, sample_clips, sample_sentences
 from hfbench.core.errors import ConfigError, UnsupportedCapabilityError
 
 
@@ -21,6 +22,11 @@ def generation(tiny_llama: Path) -> SpeedComparison:
 @pytest.fixture(scope="module")
 def embeddings(tiny_bert: Path) -> SpeedComparison:
     return compare_speed(str(tiny_bert), repeats=2, sentences=6, batch_size=4)
+
+
+@pytest.fixture(scope="module")
+def speech(tiny_model: Any) -> SpeedComparison:
+    return compare_speed(str(tiny_model("whisper")), repeats=1, clips=3)
 
 
 def _ratios_divide_by_the_baseline_of_the_run(result: SpeedComparison) -> None:
@@ -71,7 +77,9 @@ def test_llama_cpp_is_a_skipped_row_saying_what_to_install_when_missing(generati
 
 def test_embeddings_compare_sentence_transformers_and_hfbench_levels(embeddings: SpeedComparison) -> None:
     assert embeddings.kind == "embeddings" and embeddings.unit == "sentences/s"
-    assert [r.key for r in embeddings.rows] == ["sentence-transformers", "hfbench-exact", "hfbench-fast"]
+    keys = ["sentence-transformers", "hfbench-exact", "hfbench-fast", "hfbench-exact-auto"]
+    assert [r.key for r in embeddings.rows] == keys
+    assert "batch_size=auto -> " in embeddings.row("hfbench-exact-auto").note
     assert embeddings.settings["sentences"]["count"] == 6 and embeddings.settings["batch_size"] == 4
     _ratios_divide_by_the_baseline_of_the_run(embeddings)
 
@@ -86,7 +94,7 @@ def test_embeddings_rows_carry_their_cosine_to_the_fp32_vectors(embeddings: Spee
 
 def test_a_comparison_is_json_able_and_a_dataframe(embeddings: SpeedComparison) -> None:
     data = json.loads(json.dumps(embeddings.to_dict()))
-    assert data["baseline"] == "sentence-transformers" and len(data["rows"]) == 3
+    assert data["baseline"] == "sentence-transformers" and len(data["rows"]) == 4
     assert list(embeddings.to_dataframe()["key"]) == [r.key for r in embeddings.rows]
 
 
@@ -123,3 +131,62 @@ def test_llama_cpp_runs_on_the_gguf_smollm2_ships_in() -> None:
     assert row.status == "ok" and row.figure is not None and row.figure > 0
     assert row.lossy and row.note.startswith("SmolLM2-135M-Instruct.Q4_1.gguf")
     assert row.ratio == pytest.approx(row.figure / result.row("raw").figure)  # type: ignore[operator]
+
+
+def test_speech_compares_raw_generate_pipeline_hfbench_levels_and_faster_whisper(
+    speech: SpeedComparison,
+) -> None:
+    assert speech.kind == "speech" and speech.unit == "audio s per s"
+    keys = [
+        "raw",
+        "pipeline",
+        "hfbench-exact",
+        "hfbench-fast",
+        "hfbench-fast-1",
+        "faster-whisper-fp32",
+        "faster-whisper-int8",
+    ]
+    assert [r.key for r in speech.rows] == keys
+    assert speech.settings["clips"]["count"] == 3 and speech.settings["clips"]["source"] == "asterisk-en"
+    _ratios_divide_by_the_baseline_of_the_run(speech)
+    for key in ("faster-whisper-fp32", "faster-whisper-int8"):  # a folder is not an embedded CT2 model
+        row = speech.row(key)
+        assert row.status == "skipped" and ("embedded" in row.note or "pip install" in row.note)
+
+
+def test_speech_rows_carry_their_word_error_rate_and_whether_transcripts_changed(
+    speech: SpeedComparison,
+) -> None:
+    ok = [row for row in speech.rows if row.status == "ok"]
+    assert len(ok) == 5
+    assert "batch_size=1" in speech.row("hfbench-fast-1").note
+    for row in ok:
+        assert row.wer is not None and row.wer >= 0 and isinstance(row.same_as_baseline, bool)
+    assert speech.row("raw").same_as_baseline is True
+    assert speech.row("hfbench-fast").lossy and not speech.row("hfbench-exact").lossy
+    assert "prepacked-linear" in speech.row("hfbench-exact").note
+
+
+def test_clips_are_a_seeded_random_draw_of_read_speech_at_16_khz() -> None:
+    first, again = sample_clips(4), sample_clips(4)
+    assert first.ids == again.ids and first.references == again.references
+    assert sample_clips(4, seed=1).ids != sample_clips(4, seed=2).ids
+    assert all(clip.dtype.name == "float32" and clip.ndim == 1 for clip in first.audio)
+    assert first.seconds > 1 and all(first.references)
+    described = first.describe()
+    assert "asterisk-core-sounds-en-wav" in described["package"] and described["count"] == 4
+
+
+@pytest.mark.real_model
+def test_whisper_exact_transcribes_what_raw_transformers_does_and_faster_whisper_runs() -> None:
+    result = compare_speed(
+        "embedded:whisper-tiny.en", repeats=1, clips=4, only=["hfbench-exact", "faster-whisper-int8"]
+    )
+    raw, exact = result.row("raw"), result.row("hfbench-exact")
+    assert exact.same_as_baseline is True and exact.wer == pytest.approx(raw.wer)
+    assert raw.wer is not None and raw.wer < 0.5  # a real model on clear read speech
+    row = result.row("faster-whisper-int8")
+    if importlib.util.find_spec("faster_whisper") is None:
+        assert row.status == "skipped" and "pip install faster-whisper" in row.note
+    else:
+        assert row.status == "ok" and row.lossy and row.wer is not None and row.wer < 0.5

@@ -177,6 +177,121 @@ def test_no_records_from_this_machine_is_an_error_that_names_the_machines(tmp_pa
         run_tune([make_record("org/a", hardware_id="another-box")], tmp_path)
 
 
+# --------------------------------------------------------------------------- lossy cells
+def optimized(record: dict[str, Any], level: str) -> dict[str, Any]:
+    """A synthetic record as ``optimize=<level>`` ran it: ``recipe.optimize`` as ``bench.cell.recipe``
+    writes it (``fast``: int8 weights, lossy; ``exact``: lossless steps only)."""
+    from hfbench.pipelines.optimize import AppliedStep, OptimizationReport
+
+    steps = {
+        "fast": (AppliedStep("int8-dynamic", True, "int8 weights on 12 Linear layers"),),
+        "exact": (AppliedStep("threads", False, "4 torch threads"),),
+    }[level]
+    record["recipe"]["optimize"] = OptimizationReport(level, "cpu", steps).to_dict()
+    return record
+
+
+def swept_cell(model: str, optimize: str, **kwargs: Any) -> dict[str, Any]:
+    """``make_record`` of a cell swept with ``optimize=<level>`` (its own cell, as ``--sweep`` makes)."""
+    settings = {**kwargs.pop("settings", {}), "optimize": optimize}
+    record = make_record(model, settings=settings, **kwargs)
+    return optimized(record, optimize) if record["status"] == "ok" else record
+
+
+def chosen_cell(result: TuneResult, capability: str = "summarization", tier: str = "tiny") -> str | None:
+    choice = next(c for c in result.choices if (c.capability, c.tier) == (capability, tier))
+    return choice.chosen.cell_id if choice.chosen else None
+
+
+def candidate_entry(result: TuneResult, cell_id: str) -> dict[str, Any]:
+    slot = load_recommendation_file(result.path).tuning["slots"]["summarization"]["tiny"]  # type: ignore[index]
+    return next(c for c in slot["candidates"] if c["cell_id"] == cell_id)
+
+
+def test_a_lossy_cell_tied_with_its_lossless_cell_and_faster_is_chosen_with_its_recipe(
+    tmp_path: Path,
+) -> None:
+    exact = swept_cell("org/a", "exact", level=3, latency_s=1.0)
+    fast = swept_cell("org/a", "fast", level=3, latency_s=0.4)
+    result = run_tune([exact, fast], tmp_path)
+    assert chosen_cell(result) == fast["cell_id"]
+    why = result.reasons[("summarization", "tiny")]
+    assert "lossy (optimize=fast): no significant loss against org/a [optimize=exact]" in why
+    assert "tied with org/a [optimize=exact]" in why
+    rec = load_recommendation_file(result.path).recommendations["summarization"]["tiny"]
+    assert rec.recipe is not None and rec.recipe["settings"] == {"optimize": "fast"}
+    assert rec.recipe["optimize"]["lossy"] is True and rec.recipe["optimize"]["level"] == "fast"
+    assert rec.recipe["optimize"]["steps"][0]["name"] == "int8-dynamic"
+    assert rec == result.recommendations["summarization"]["tiny"]
+    entry = candidate_entry(result, fast["cell_id"])
+    assert entry["eligible"] and entry["lossless_comparisons"][0]["better"] == "tie"
+    assert entry["lossless_comparisons"][0]["b_cell"] == exact["cell_id"]
+    as_toml = tune([exact, fast], system_info=MACHINE, output=tmp_path / "tuned.toml")
+    assert load_recommendation_file(as_toml.path).recommendations == as_toml.recommendations
+
+
+def test_a_lossy_cell_significantly_worse_than_its_lossless_cell_is_excluded(tmp_path: Path) -> None:
+    exact = swept_cell("org/a", "exact", level=3, latency_s=1.0)
+    fast = swept_cell("org/a", "fast", level=2, latency_s=0.4)
+    result = run_tune([exact, fast], tmp_path)
+    assert chosen_cell(result) == exact["cell_id"]
+    reason = candidate_entry(result, fast["cell_id"])["excluded"]
+    assert reason.startswith(
+        "lossy (optimize=fast): quality significantly below the lossless cell org/a [optimize=exact] "
+        "(difference -0.167, 95% CI ["
+    )
+    assert reason.endswith(", n=60)")
+    why = result.reasons[("summarization", "tiny")]
+    assert f"not eligible: org/a [optimize=fast]: {reason}" in why
+    assert "the only eligible model in this tier" in why
+
+
+def test_a_lossy_cell_without_a_lossless_cell_of_its_model_to_compare_is_excluded(tmp_path: Path) -> None:
+    records = [
+        swept_cell("org/a", "fast", level=3, latency_s=0.1, settings={"dtype": "bfloat16"}),
+        swept_cell("org/a", "exact", status="oom", settings={"dtype": "bfloat16"}),  # no quality
+        swept_cell("org/a", "exact", level=3, latency_s=1.0, settings={"dtype": "float32"}),  # other settings
+        make_record("org/b", level=3, latency_s=0.5),  # another model
+    ]
+    result = run_tune(records, tmp_path)
+    assert chosen(result) == "org/b"
+    entry = candidate_entry(result, records[0]["cell_id"])
+    assert not entry["eligible"]
+    assert (
+        entry["excluded"]
+        == "lossy (optimize=fast): no lossless cell of this model with quality to compare against"
+    )
+
+
+def test_a_lossy_cell_tied_with_an_ineligible_lossless_cell_stays_eligible(tmp_path: Path) -> None:
+    exact = swept_cell("org/a", "exact", level=3, latency_s=0.9)
+    fast = swept_cell("org/a", "fast", level=3, latency_s=0.3)
+    result = run_tune([exact, fast], tmp_path, max_latency_ms=500)
+    assert chosen_cell(result) == fast["cell_id"]
+    why = result.reasons[("summarization", "tiny")]
+    assert "over the latency budget: median 900 ms > 500 ms" in why
+    assert "no significant loss against org/a [optimize=exact]" in why
+
+
+def test_records_without_an_optimize_recipe_are_lossless_and_ranked_as_before(tmp_path: Path) -> None:
+    old = make_record("org/old", level=3, latency_s=0.2)  # before recipe.optimize existed
+    plain = make_record("org/plain", level=3, latency_s=0.5)
+    plain["recipe"]["optimize"] = None  # loaded without an optimize level
+    exact = swept_cell("org/exact", "exact", level=4, latency_s=1.0)
+    assert "optimize" not in old["recipe"]
+    result = run_tune([old, plain, exact], tmp_path)
+    assert chosen(result) == "org/exact"  # significantly better: no lossless cell needed
+    slot = load_recommendation_file(result.path).tuning["slots"]["summarization"]["tiny"]  # type: ignore[index]
+    assert all(c["eligible"] and "lossless_comparisons" not in c for c in slot["candidates"])
+    assert "lossy" not in result.reasons[("summarization", "tiny")]
+    recipe = result.recommendations["summarization"]["tiny"].recipe
+    assert recipe is not None and recipe["optimize"]["lossy"] is False
+    alone = run_tune([old, plain], tmp_path)
+    assert chosen(alone) == "org/old" and "optimize" not in (
+        alone.recommendations["summarization"]["tiny"].recipe or {}
+    )
+
+
 # --------------------------------------------------------------------------- the file
 def test_the_file_holds_recipes_measured_figures_and_the_hardware(tmp_path: Path) -> None:
     records = [

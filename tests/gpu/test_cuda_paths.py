@@ -127,3 +127,44 @@ def test_media_pipelines_run_on_cuda(tiny_model: Callable[[str], Path], kind: st
     )
     (result,) = pipe.process([item], capability, **({"max_tokens": 4} if kind == "whisper" else {}))
     assert result.capability == capability
+
+
+def _greedy(pipe: object, prompt: str = "The quick brown fox jumps over") -> str:
+    (result,) = pipe.process([prompt], "text-generation", max_tokens=12, ignore_eos=True, temperature=0)  # type: ignore[attr-defined]
+    return str(result.text)
+
+
+def test_exact_on_cuda_applies_only_the_cuda_row(tiny_llama: Path) -> None:
+    from hfbench.pipelines import pipeline_for
+    from hfbench.pipelines.prepacked_linear import PrepackedLinear
+
+    pipe = pipeline_for(str(tiny_llama)).load(config={"base": {"optimize": "exact"}}, progress=False)
+    report = pipe.loaded.optimization
+    assert report is not None and report.device == "cuda" and not report.lossy
+    assert report.applied == ["sdpa", "inference-mode"]
+    assert not any(isinstance(m, PrepackedLinear) for m in pipe.loaded.model.modules())
+
+
+def test_fast_on_cuda_loads_16_bit_weights_and_is_recorded_as_lossy(tiny_llama: Path) -> None:
+    import torch
+
+    from hfbench.pipelines import pipeline_for
+
+    pipe = pipeline_for(str(tiny_llama)).load(config={"base": {"optimize": "fast"}}, progress=False)
+    report = pipe.loaded.optimization
+    (step,) = [s for s in report.steps if s.name == "half-precision"]
+    expected = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    assert step.applied and report.lossy and pipe.loaded.model.dtype == expected
+    assert _greedy(pipe)
+
+
+def test_compile_on_cuda_keeps_the_eager_greedy_tokens(tiny_llama: Path) -> None:
+    from hfbench.pipelines import pipeline_for
+
+    eager = pipeline_for(str(tiny_llama)).load(config={"base": {"dtype": "float32"}}, progress=False)
+    compiled = pipeline_for(str(tiny_llama)).load(
+        config={"base": {"dtype": "float32", "compile": True}}, progress=False
+    )
+    (step,) = [s for s in compiled.loaded.optimization.steps if s.name == "compile"]
+    assert step.applied and "frozen" not in step.detail  # CPU-only inductor settings stay off
+    assert _greedy(compiled) == _greedy(compiled) == _greedy(eager)

@@ -16,14 +16,21 @@ Two kinds, by architecture:
 - ``embeddings`` (encoder-only): sentences/s on a fixed, seeded set of sentences. Runners:
   sentence-transformers ``encode`` (the baseline), hfbench ``exact`` and ``fast``. Each row
   carries the cosine similarity of its vectors to the baseline's fp32 vectors (mean and minimum).
+- ``speech`` (Whisper): seconds of audio per second on seeded English clips (the harness's
+  ``asterisk-en`` eval set at 16 kHz), greedy. Runners: raw ``model.generate`` fp32 one clip at a
+  time (the baseline), ``transformers.pipeline("automatic-speech-recognition")``, hfbench
+  ``exact`` and ``fast``, and faster-whisper float32 and int8 on the embedded CTranslate2 files
+  when ``faster-whisper`` is installed. Each row carries its word error rate against the clips'
+  transcripts and whether its transcripts equal the baseline's.
 
 Runners are registered per kind with ``@register_runner``; a runner whose package is missing is a
 ``skipped`` row that says what to install, and one that fails is a ``failed`` row (the baseline
-failing ends the comparison). Whisper and encoder-decoders are not compared yet.
+failing ends the comparison). Encoder-decoder text models are not compared yet.
 """
 
 from hfbench.bench.compare_speed.core import (
     DEFAULT_BATCH_SIZE,
+    DEFAULT_CLIPS,
     DEFAULT_MAX_NEW_TOKENS,
     DEFAULT_REPEATS,
     DEFAULT_SENTENCES,
@@ -38,12 +45,15 @@ from hfbench.bench.compare_speed.core import (
     runners,
 )
 from hfbench.bench.compare_speed.sentences import SentenceSample, sample_sentences
+from hfbench.bench.compare_speed.speech_clips import ClipSample, sample_clips
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
+    "DEFAULT_CLIPS",
     "DEFAULT_MAX_NEW_TOKENS",
     "DEFAULT_REPEATS",
     "DEFAULT_SENTENCES",
+    "ClipSample",
     "Runner",
     "SentenceSample",
     "SkipRunner",
@@ -54,5 +64,6 @@ __all__ = [
     "compare_speed",
     "register_runner",
     "runners",
+    "sample_clips",
     "sample_sentences",
 ]

@@ -18,17 +18,23 @@ from hfbench.core.errors import BenchmarkError, ConfigError, HFBenchError, Unsup
 
 logger = logging.getLogger(__name__)
 
-Kind = Literal["generation", "embeddings"]
+Kind = Literal["generation", "embeddings", "speech"]
 Status = Literal["ok", "skipped", "failed"]
 
 #: The figure of each kind, with its unit.
-UNITS: dict[str, str] = {"generation": "decode tokens/s", "embeddings": "sentences/s"}
+UNITS: dict[str, str] = {
+    "generation": "decode tokens/s",
+    "embeddings": "sentences/s",
+    "speech": "audio s per s",  # seconds of audio transcribed per second: 1 / real-time factor
+}
 
 DEFAULT_MAX_NEW_TOKENS = 64
 DEFAULT_REPEATS = 3
 DEFAULT_SENTENCES = 256
 DEFAULT_BATCH_SIZE = 32
+DEFAULT_CLIPS = 20
 SENTENCE_SEED = 0  # the Brown Corpus sample's seed (sentences.sample_sentences)
+CLIP_SEED = 0  # the speech clips' seed (speech_clips.sample_clips)
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,8 @@ class SpeedRow:
         same_as_baseline: generation: whether its greedy text equals the baseline's.
         cosine_mean, cosine_min: embeddings: cosine similarity of its vectors to the baseline's
             fp32 vectors, mean and minimum over the sentences.
+        wer: speech: word error rate of its transcripts against the clips' reference transcripts
+            (the harness's ``wer`` metric: jiwer after Whisper's English normaliser).
         note: what was applied, or why it was skipped or failed.
     """
 
@@ -59,6 +67,7 @@ class SpeedRow:
     same_as_baseline: bool | None = None
     cosine_mean: float | None = None
     cosine_min: float | None = None
+    wer: float | None = None
     note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -72,7 +81,7 @@ class SpeedComparison:
 
     Attributes:
         model: the model as given.
-        kind: ``generation`` or ``embeddings``.
+        kind: ``generation``, ``embeddings`` or ``speech``.
         unit: the figure's unit.
         baseline: the key of the row every ratio divides by.
         rows: one per runner, baseline first.
@@ -129,6 +138,8 @@ class Workload:
     prompt: str = FALLBACK_TEXT
     max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
     sentences: list[str] = field(default_factory=list)
+    clips: list[Any] = field(default_factory=list)  # 16 kHz float32 arrays (speech)
+    references: list[str] = field(default_factory=list)  # the clips' transcripts
     batch_size: int = DEFAULT_BATCH_SIZE
     repeats: int = DEFAULT_REPEATS
     threads: int = 1
@@ -172,13 +183,14 @@ class Runner:
     baseline: bool = False
 
 
-_RUNNERS: dict[str, list[Runner]] = {"generation": [], "embeddings": []}
+_RUNNERS: dict[str, list[Runner]] = {"generation": [], "embeddings": [], "speech": []}
 
 #: The modules that register the built-in runners, imported on first use (explicit, not a side
 #: effect of importing this package in some order).
 BUILTIN_RUNNER_MODULES = (
     "hfbench.bench.compare_speed.generation",
     "hfbench.bench.compare_speed.embeddings",
+    "hfbench.bench.compare_speed.speech",
 )
 
 
@@ -213,6 +225,7 @@ def compare_speed(
     threads: int | None = None,
     device: str = "auto",
     only: list[str] | None = None,
+    clips: int = DEFAULT_CLIPS,
 ) -> SpeedComparison:
     """Measure hfbench's ``exact`` and ``fast`` levels against the usual alternatives, side by side.
 
@@ -226,18 +239,20 @@ def compare_speed(
         threads: torch threads for every runner (default: the usable physical cores).
         device: where the model runs (``auto``: CUDA, else MPS, else CPU).
         only: run only these runner keys (the baseline always runs).
+        clips: how many seeded speech clips the speech runners transcribe per call.
 
     Returns:
         A ``SpeedComparison`` whose ratios divide by the baseline of this run.
 
     Raises:
-        UnsupportedCapabilityError: the model is neither decoder-only nor encoder-only.
+        UnsupportedCapabilityError: the model is not decoder-only, encoder-only or speech.
         ConfigError: an invalid count, or an unknown runner in ``only``.
         BenchmarkError: the baseline failed (nothing to compare with).
     """
     import torch
 
     from hfbench.bench.compare_speed.sentences import sample_sentences
+    from hfbench.bench.compare_speed.speech_clips import sample_clips
     from hfbench.core.architecture import ModelArchitecture
     from hfbench.core.hardware import usable_cpu_cores
     from hfbench.pipelines.loading import resolve_device
@@ -249,6 +264,7 @@ def compare_speed(
         ("repeats", repeats),
         ("sentences", sentences),
         ("batch_size", batch_size),
+        ("clips", clips),
     ):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"{name} must be a whole number >= 1, got {value!r}.", key_path=name)
@@ -260,13 +276,14 @@ def compare_speed(
     kinds: dict[ModelArchitecture, Kind] = {
         ModelArchitecture.DECODER_ONLY: "generation",
         ModelArchitecture.ENCODER_ONLY: "embeddings",
+        ModelArchitecture.SPEECH: "speech",
     }
     architecture = detect_architecture(model)
     kind = kinds.get(architecture)
     if kind is None:
         raise UnsupportedCapabilityError(
-            f"compare-speed measures decoder-only generation and encoder-only embeddings; {model} is "
-            f"{architecture.value} (Whisper and encoder-decoders are not compared yet)."
+            f"compare-speed measures decoder-only generation, encoder-only embeddings and speech "
+            f"recognition; {model} is {architecture.value} (encoder-decoders are not compared yet)."
         )
     chosen = runners(kind)
     if only:
@@ -282,6 +299,7 @@ def compare_speed(
     torch.set_num_threads(threads)
     prepare_model(model, progress=False)
     sample = sample_sentences(sentences, SENTENCE_SEED) if kind == "embeddings" else None
+    speech = sample_clips(clips, CLIP_SEED) if kind == "speech" else None
     workload = Workload(
         model=model,
         folder=resolve_model_source(model),
@@ -289,6 +307,8 @@ def compare_speed(
         kind=kind,
         max_new_tokens=max_new_tokens,
         sentences=sample.texts if sample is not None else [],
+        clips=list(speech.audio) if speech is not None else [],
+        references=list(speech.references) if speech is not None else [],
         batch_size=batch_size,
         repeats=repeats,
         threads=threads,
@@ -307,14 +327,19 @@ def compare_speed(
         "threads": threads,
         "repeats": repeats,
         "warmup": 1,
-        **(
-            {"max_new_tokens": max_new_tokens, "prompt_words": len(workload.prompt.split())}
-            if kind == "generation"
-            else {"batch_size": batch_size, "sentences": sample.describe() if sample is not None else {}}
-        ),
+        **_kind_settings(kind, workload, sample, speech),
     }
     base = next(r for r in chosen if r.baseline)
     return SpeedComparison(model, kind, UNITS[kind], base.key, tuple(rows), machine(workload), settings)
+
+
+def _kind_settings(kind: Kind, workload: Workload, sample: Any, speech: Any) -> dict[str, Any]:
+    """The workload settings a kind's table ends with."""
+    if kind == "generation":
+        return {"max_new_tokens": workload.max_new_tokens, "prompt_words": len(workload.prompt.split())}
+    if kind == "embeddings":
+        return {"batch_size": workload.batch_size, "sentences": sample.describe() if sample else {}}
+    return {"clips": speech.describe() if speech else {}}
 
 
 def _run(runner: Runner, workload: Workload, baseline: tuple[SpeedRow, Any] | None) -> tuple[SpeedRow, Any]:
@@ -331,16 +356,12 @@ def _run(runner: Runner, workload: Workload, baseline: tuple[SpeedRow, Any] | No
     finally:
         gc.collect()
     figure = summarize(timed.values).median
-    quality: dict[str, Any] = {}
     ratio = 1.0
+    base_output = timed.output  # the baseline against itself
     if baseline is not None:
         base_row, base_output = baseline
         ratio = figure / base_row.figure if base_row.figure else float("nan")
-        quality = _quality_change(workload.kind, timed.output, base_output)
-    elif workload.kind == "generation":
-        quality = {"same_as_baseline": True}
-    else:
-        quality = {"cosine_mean": 1.0, "cosine_min": 1.0}
+    quality = QUALITY_CHANGE[workload.kind](timed.output, base_output, workload)
     row = SpeedRow(
         runner.key,
         runner.label,
@@ -355,16 +376,36 @@ def _run(runner: Runner, workload: Workload, baseline: tuple[SpeedRow, Any] | No
     return row, timed.output
 
 
-def _quality_change(kind: Kind, output: Any, baseline: Any) -> dict[str, Any]:
-    """Generation: whether the greedy text equals the baseline's; embeddings: cosine to its vectors."""
-    if kind == "generation":
-        return {"same_as_baseline": output == baseline}
+def _same_text(output: Any, baseline: Any, workload: Workload) -> dict[str, Any]:
+    """Generation: whether the greedy text equals the baseline's."""
+    return {"same_as_baseline": output == baseline}
+
+
+def _cosine(output: Any, baseline: Any, workload: Workload) -> dict[str, Any]:
+    """Embeddings: cosine of each vector to the baseline's, mean and minimum."""
     import numpy as np
 
     a = np.asarray(output, dtype=np.float64)
     b = np.asarray(baseline, dtype=np.float64)
     cos = (a * b).sum(axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
     return {"cosine_mean": float(cos.mean()), "cosine_min": float(cos.min())}
+
+
+def _transcripts(output: Any, baseline: Any, workload: Workload) -> dict[str, Any]:
+    """Speech: whether the transcripts equal the baseline's, and their word error rate."""
+    from hfbench.bench.quality.metrics import get_metric
+
+    metric = get_metric("wer")
+    predictions, references = metric.prepare(list(output), workload.references)
+    return {"same_as_baseline": list(output) == list(baseline), "wer": metric.corpus(predictions, references)}
+
+
+#: How a row's output is compared, per kind (against the baseline's output and the workload).
+QUALITY_CHANGE: dict[str, Callable[[Any, Any, Workload], dict[str, Any]]] = {
+    "generation": _same_text,
+    "embeddings": _cosine,
+    "speech": _transcripts,
+}
 
 
 def machine(workload: Workload) -> str:
@@ -392,6 +433,16 @@ def quiet_load() -> Iterator[None]:
             yield
     finally:
         transformers_logging.set_verbosity(verbosity)
+
+
+def fp32_pipeline(task: str, workload: Workload) -> Any:
+    """``transformers.pipeline(task)`` on the workload's folder, float32, on its device, loaded quietly."""
+    import torch
+    from transformers import pipeline
+
+    make: Any = pipeline  # typed per task literal; the task is a variable here
+    with quiet_load():
+        return make(task, model=workload.folder, dtype=torch.float32, device=workload.device)
 
 
 def steps_note(report: Any) -> str:

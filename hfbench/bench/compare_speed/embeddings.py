@@ -40,7 +40,7 @@ def _sentence_transformers(workload: Workload) -> Timed:
     return Timed(values, vectors, note=f"batch_size={workload.batch_size}")
 
 
-def _hfbench_embed(workload: Workload, level: str) -> Timed:
+def _hfbench_embed(workload: Workload, level: str, batch_size: int | str | None = None) -> Timed:
     import numpy as np
 
     from hfbench.pipelines import pipeline_for
@@ -54,14 +54,28 @@ def _hfbench_embed(workload: Workload, level: str) -> Timed:
         progress=False,
     )
     inputs = [MediaInput.text(s) for s in workload.sentences]
-    merged = pipe.config.get_merged_config("embeddings", {"batch_size": workload.batch_size})
+    size = workload.batch_size if batch_size is None else batch_size
+    merged = pipe.config.get_merged_config("embeddings", {"batch_size": size})
+
+    sizes: list[Any] = []  # batch_size=auto: the size each call ran at
 
     def call() -> Any:
         results = pipe.run(inputs, "embeddings", merged)
+        sizes.append(results[0].extra.get("batch_size") if results else None)
         vectors = [r.vector for r in results if isinstance(r, EmbeddingResult)]
         return np.stack([v for v in vectors if v is not None])
 
-    return timed_pipeline(pipe, lambda: _measure_batch(call, workload))
+    timed = timed_pipeline(pipe, lambda: _measure_batch(call, workload))
+    if size == "auto":
+        timed.note = f"batch_size=auto -> {sizes[-1]}; {timed.note}"
+    return timed
 
 
 register_levels("embeddings", _hfbench_embed)
+
+
+@register_runner("embeddings", "hfbench-exact-auto", "hfbench exact, batch_size=auto")
+def _hfbench_embed_auto(workload: Workload) -> Timed:
+    """The exact level with the batch size tuned online (the warm-up call searches; the timed
+    calls run at the size found)."""
+    return _hfbench_embed(workload, "exact", "auto")

@@ -9,6 +9,7 @@ from hfbench.bench.compare_speed.core import (
     SkipRunner,
     Timed,
     Workload,
+    fp32_pipeline,
     quiet_load,
     register_levels,
     register_runner,
@@ -133,15 +134,9 @@ def _provider_generate(workload: Workload) -> Timed:
 
 @register_runner("generation", "pipeline", "transformers pipeline() fp32")
 def _pipeline_generate(workload: Workload) -> Timed:
-    import torch
-    from transformers import pipeline
-
     from hfbench.pipelines.timing import timed_generate
 
-    with quiet_load():
-        generator: Any = pipeline(
-            "text-generation", model=workload.folder, dtype=torch.float32, device=workload.device
-        )
+    generator = fp32_pipeline("text-generation", workload)
     prompt_tokens = len(generator.tokenizer(workload.prompt)["input_ids"])
 
     def call() -> str:

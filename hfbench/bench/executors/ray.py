@@ -160,7 +160,8 @@ def _memory_bytes(cell: Cell, *, on_gpu: bool) -> tuple[int | None, str]:
     dtype = str(settings.get("dtype") or "auto")
     if dtype == "auto":  # what a load picks: float32 on CPUs, the checkpoint's dtype on GPUs
         dtype = (entry.default_dtype or "bf16") if on_gpu else "fp32"
-    batch = int(settings.get("speed_batch") or settings.get("batch_size") or 1)
+    batch_size = settings.get("batch_size")  # "auto" names no count
+    batch = int(settings.get("speed_batch") or (batch_size if isinstance(batch_size, int) else None) or 1)
     try:
         estimate = estimate_memory(
             entry.params_b, dtype, shape=entry.shape, context_tokens=RESERVED_CONTEXT_TOKENS, batch_size=batch

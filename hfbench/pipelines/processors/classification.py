@@ -92,7 +92,9 @@ class TextClassificationProcessor(_SequenceClassifier):
                 for row, n in zip(probs.tolist(), counts, strict=True)
             ]
 
-        return run_batched(items, batch_size_for(self.loaded, config), lambda p: len(p[0]), run)
+        return run_batched(
+            items, batch_size_for(self.loaded, config, self.requested_capability), lambda p: len(p[0]), run
+        )
 
 
 def nli_label_ids(id2label: Mapping[int, str]) -> tuple[int | None, int | None]:
@@ -154,7 +156,12 @@ class ZeroShotClassificationProcessor(_SequenceClassifier):
             logits, counts = self.logits(list(batch), config)
             return list(zip(logits.tolist(), counts, strict=True))
 
-        scored = run_batched(pairs, batch_size_for(self.loaded, config), lambda p: len(p[0]) + len(p[1]), run)
+        scored = run_batched(
+            pairs,
+            batch_size_for(self.loaded, config, self.requested_capability),
+            lambda p: len(p[0]) + len(p[1]),
+            run,
+        )
         results: list[ProcessResult] = []
         for i in range(len(inputs)):
             rows = scored[i * len(labels) : (i + 1) * len(labels)]

@@ -224,4 +224,4 @@ class EmbeddingsProcessor(CapabilityProcessor):
                 for vector, n in zip(vectors, counts, strict=True)
             ]
 
-        return run_batched(texts, batch_size_for(self.loaded, config), len, run)
+        return run_batched(texts, batch_size_for(self.loaded, config, self.requested_capability), len, run)

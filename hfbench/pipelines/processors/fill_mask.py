@@ -59,7 +59,10 @@ class FillMaskProcessor(CapabilityProcessor):
         mask = self._mask_token()
         texts = [self.with_model_mask(item.as_text(), mask) for item in inputs]
         return run_batched(
-            texts, batch_size_for(self.loaded, config), len, lambda batch: self._fill(batch, config)
+            texts,
+            batch_size_for(self.loaded, config, self.requested_capability),
+            len,
+            lambda batch: self._fill(batch, config),
         )
 
     def _fill(self, texts: list[str], config: dict[str, Any]) -> list[ProcessResult]:

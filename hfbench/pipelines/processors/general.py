@@ -269,7 +269,7 @@ class GeneralProcessor(GenerativeProcessor):
         prompts = [self.render(item, run) for item in inputs]
         scored = run_batched(
             prompts,
-            batch_size_for(self.loaded, run),
+            batch_size_for(self.loaded, run, self.requested_capability),
             lambda p: len(p.text),
             lambda batch: self.label_probabilities(batch, labels, run),
         )
@@ -325,7 +325,9 @@ class GeneralProcessor(GenerativeProcessor):
         }
         pairs = [(index, label) for index in range(len(inputs)) for label in labels]
         prompts = [self.per_label_prompt(inputs[index], label, run) for index, label in pairs]
-        scored = run_batched(prompts, batch_size_for(self.loaded, run), lambda p: len(p.text), p_yes)
+        scored = run_batched(
+            prompts, batch_size_for(self.loaded, run, self.requested_capability), lambda p: len(p.text), p_yes
+        )
         scores: list[dict[str, float]] = [{} for _ in inputs]
         tokens = [0] * len(inputs)
         for (index, label), (p, n_in) in zip(pairs, scored, strict=True):

@@ -84,7 +84,7 @@ class QuestionAnsweringProcessor(HeadOrPromptProcessor):
         items = [(item.as_text(), str(item.context)) for item in inputs]
         return run_batched(
             items,
-            batch_size_for(self.loaded, config),
+            batch_size_for(self.loaded, config, self.requested_capability),
             lambda qc: len(qc[0]) + len(qc[1]),
             lambda batch: self._answer_batch(batch, config),
         )

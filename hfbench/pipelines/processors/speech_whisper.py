@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 from hfbench.core.errors import ConfigError, did_you_mean
 from hfbench.pipelines.batching import run_batched
+from hfbench.pipelines.encoder_reuse import encoder_reuse_scope
 from hfbench.pipelines.processors.speech_clips import Clip, DecoderParts, Transcript, timed_chunk
 from hfbench.pipelines.processors.vision import to_model
 from hfbench.pipelines.timing import timed_generate
@@ -344,7 +345,10 @@ class WhisperDecoder(DecoderParts):
 
         kwargs = self._kwargs(timestamps=self.options.timestamps or long, monitor_progress=count_passes)
         frames = [self.frames(len(c.samples)) for c in clips]
-        with timed_generate(self.model, kwargs, prompt_tokens=sum(frames), batch_size=len(clips)):
+        with (
+            timed_generate(self.model, kwargs, prompt_tokens=sum(frames), batch_size=len(clips)),
+            encoder_reuse_scope(self.model),  # language detection and generate encode the same features
+        ):
             language = self._languages(inputs["input_features"])
             if language is not None:
                 kwargs["language"] = language

@@ -292,7 +292,7 @@ class GenerativeProcessor(CapabilityProcessor):
         prompts = [self.render(item, run_config) for item in inputs]
         generated = run_batched(
             prompts,
-            batch_size_for(self.loaded, run_config),
+            batch_size_for(self.loaded, run_config, self.requested_capability),
             lambda p: len(p.text),
             lambda batch: self.generate_batch(batch, run_config),
         )

@@ -6,12 +6,14 @@ dtype, patch counts for the speed figures, the batch size).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from hfbench.core.architecture import ModelArchitecture
 from hfbench.core.capability import Capability
 from hfbench.core.errors import ConfigError, ModelLoadError
+from hfbench.pipelines.batch_tuning import AUTO
 from hfbench.pipelines.batching import run_batched
 from hfbench.pipelines.media import MediaInput
 from hfbench.pipelines.processor import CapabilityProcessor
@@ -22,16 +24,32 @@ from hfbench.pipelines.results import (
     LabelScore,
     ProcessResult,
 )
+from hfbench.pipelines.text_loading import log_once
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 8
 """Inputs per forward pass when the config sets no ``batch_size``."""
 
 _VISION = [ModelArchitecture.VISION_ENCODER]
+_logged: set[str] = set()
 
 
 def batch_size(config: Mapping[str, Any]) -> int:
-    """The config's ``batch_size``, or ``DEFAULT_BATCH_SIZE``."""
-    return int(config.get("batch_size") or DEFAULT_BATCH_SIZE)
+    """The config's ``batch_size``, or ``DEFAULT_BATCH_SIZE``, which ``"auto"`` also gets here:
+    only the text processors tune their batch size so far (``batch_tuning``)."""
+    value = config.get("batch_size")
+    if value == AUTO:
+        log_once(
+            logger,
+            _logged,
+            AUTO,
+            "batch_size 'auto' is tuned for text capabilities only; "
+            "image and audio inputs run in batches of %d.",
+            DEFAULT_BATCH_SIZE,
+        )
+        return DEFAULT_BATCH_SIZE
+    return int(value or DEFAULT_BATCH_SIZE)
 
 
 def to_model(encoded: Mapping[str, Any], model: Any) -> dict[str, Any]:
