@@ -332,7 +332,11 @@ class PrepackedLinearStep(OptimizeStep):
         """
         import torch
 
-        from hfbench.pipelines.prepacked_linear import prepack_linears, prepacking_available
+        from hfbench.pipelines.prepacked_linear import (
+            linear_weight_bytes,
+            prepack_linears,
+            prepacking_available,
+        )
 
         if options.compile:
             raise SkipStep("compile is on: inductor freezes and prepacks the weights itself", expected=True)
@@ -342,6 +346,13 @@ class PrepackedLinearStep(OptimizeStep):
         if dtype != torch.float32:
             raise SkipStep(
                 f"weights are {str(dtype).removeprefix('torch.')}; only float32 is prepacked", expected=True
+            )
+        needed = linear_weight_bytes(model)
+        available = _available_memory_bytes()
+        if available is not None and needed * MEMORY_HEADROOM > available:
+            raise SkipStep(
+                f"the packed copy of the linear weights ({needed / 2**30:.1f} GiB, held beside the "
+                f"originals while packing) does not fit the {available / 2**30:.1f} GiB available"
             )
         replaced, extra = prepack_linears(model)
         if not replaced:
@@ -371,6 +382,21 @@ class EncoderReuse(OptimizeStep):
         if reuse_encoder_outputs(model) is None:
             raise SkipStep("no separate encoder (not an encoder-decoder)", expected=True)
         return "encoder output reused within each generate call (Whisper's no-speech check)"
+
+
+#: Packing holds each packed weight beside its original until the layer is swapped, and the copy
+#: of the other weights (``prepacked_linear``) needs room too: pack only with this much to spare.
+MEMORY_HEADROOM = 1.5
+
+
+def _available_memory_bytes() -> int | None:
+    """Memory the system can give now (psutil's ``available``), None when unknown."""
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().available)
+    except (ImportError, OSError):
+        return None
 
 
 #: Warnings torch gives for the eager quantization API it still ships; hfbench chose that API on

@@ -9,15 +9,26 @@ inside a dot product may differ, so outputs agree to float rounding (tests bound
 and check greedy tokens on the tiny zoo; ``hfbench compare-speed`` checks them on real models).
 
 The packed weight replaces the original one (a non-persistent buffer: memory accounting sees it,
-``state_dict`` does not). Models read a linear layer's ``weight.dtype``/``.device``/``.shape``
-(T5 casts its activations to ``wo.weight.dtype``), so ``weight`` stays readable: a weight shared
-with another module (a tied ``lm_head``) is kept as it was, and the packed copy adds its size
-once; any other becomes a placeholder with the weight's shape, dtype and device that holds a
-single zero (its values are not the weights: nothing in inference reads them).
+``state_dict`` does not). transformers maps a safetensors file into memory and keeps the weights
+as views of that mapping, so dropping the originals alone frees nothing: the mapping lives on
+while any tensor of the file does, and the pages packing read stay resident. So after packing, the
+model's remaining parameters and buffers are copied out of the mapping (a copy of what is not a
+linear weight: the embeddings and norms), the mapping is released, and glibc is asked to return
+freed heap memory (``malloc_trim``). Measured on SmolLM2-135M (fp32, 513 MiB of linear weights):
+resident memory after loading and one call 1,448 MiB packed without this, 1,043 MiB with it,
+734 MiB unpacked (whose weights stay file-backed pages). The step is skipped, and says so, when
+the packed copy would not fit in the memory available.
+
+Models read a linear layer's ``weight.dtype``/``.device``/``.shape`` (T5 casts its activations
+to ``wo.weight.dtype``), so ``weight`` stays readable: a weight shared with another module (a tied
+``lm_head``) is kept as it was, and the packed copy adds its size once; any other becomes a
+placeholder with the weight's shape, dtype and device that holds a single zero (its values are
+not the weights: nothing in inference reads them).
 """
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import torch
@@ -80,7 +91,47 @@ def prepack_linears(model: nn.Module) -> tuple[int, int]:
                 extra_bytes += child.weight.numel() * child.weight.element_size()
             setattr(parent, name, PrepackedLinear(child, shared=tied))
             replaced += 1
+    if replaced:
+        _copy_out_of_mapped_files(model)
     return replaced, extra_bytes
+
+
+def _copy_out_of_mapped_files(model: nn.Module) -> None:
+    """Give every remaining parameter and buffer its own memory (see the module docstring), so
+    the file mapping the original weights lived in can be released, then trim the heap."""
+    import gc
+
+    with torch.no_grad():
+        for module in model.modules():
+            for parameter in module.parameters(recurse=False):
+                if parameter.device.type == "cpu" and not parameter.is_mkldnn:
+                    parameter.data = parameter.data.clone()
+            for name, buffer in list(module.named_buffers(recurse=False)):
+                if buffer is not None and buffer.device.type == "cpu" and not buffer.is_mkldnn:
+                    setattr(module, name, buffer.clone())
+    gc.collect()
+    _trim_heap()
+
+
+def _trim_heap() -> None:
+    """Return freed heap memory to the system (glibc's ``malloc_trim``; nothing elsewhere)."""
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+
+
+def linear_weight_bytes(model: nn.Module) -> int:
+    """Bytes of the float32 CPU ``nn.Linear`` weights ``prepack_linears`` would pack."""
+    return sum(
+        m.weight.numel() * m.weight.element_size()
+        for m in model.modules()
+        if type(m) is nn.Linear and _packable(m.weight)
+    )
 
 
 def _placeholder(weight: torch.Tensor) -> torch.Tensor:

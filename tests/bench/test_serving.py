@@ -76,9 +76,10 @@ def test_the_output_length_is_fixed_by_transformers_serve_s_own_field(
 def test_queueing_shows_as_ttft_growth(levels: tuple[Path, list[dict[str, Any]]]) -> None:
     one, four = (r["serving"]["metrics"] for r in levels[1])
     assert four["ttft_s"]["median"] > one["ttft_s"]["median"]
-    # The default server answers one request at a time: of four sent together, the last waits for
-    # the answers before it, so the TTFTs of one level spread by more than a whole answer.
-    assert four["ttft_s"]["max"] - four["ttft_s"]["min"] > four["e2el_s"]["min"]
+    # The default server answers one request at a time: of four sent together, the later ones wait
+    # for answers before them, so the TTFTs of one level spread by a large part of an answer (on an
+    # idle machine by more than a whole one; half leaves room for a loaded CI machine).
+    assert four["ttft_s"]["max"] - four["ttft_s"]["min"] > 0.5 * four["e2el_s"]["min"]
 
 
 def test_the_key_is_not_written_into_records(levels: tuple[Path, list[dict[str, Any]]]) -> None:

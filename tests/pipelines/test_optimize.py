@@ -351,3 +351,37 @@ def test_the_encoder_memo_runs_the_encoder_for_other_features_or_options() -> No
     assert memo(a[:, :2]) is not first and memo(a * 3) is not first  # other shape, other values
     assert memo(b, output_hidden_states=True) is not None  # other options: encoded again
     assert len(runs) == 5
+
+
+def test_prepacking_is_skipped_when_the_packed_copy_would_not_fit(
+    tiny_llama: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("hfbench.pipelines.optimize._available_memory_bytes", lambda: 1024)
+    pipe = pipeline_for(str(tiny_llama)).load(
+        str(tiny_llama), {"base": {"device": "cpu", "optimize": "exact"}}, progress=False
+    )
+    (record,) = [s for s in pipe.loaded.optimization.steps if s.name == "prepacked-linear"]
+    assert not record.applied and "does not fit" in record.detail
+    assert any(type(m) is torch.nn.Linear for m in pipe.loaded.model.modules())
+
+
+def test_prepacking_gives_the_other_weights_their_own_memory_and_keeps_outputs(tiny_llama: Path) -> None:
+    from transformers import AutoModelForCausalLM
+
+    from hfbench.pipelines.prepacked_linear import prepack_linears, prepacking_available
+
+    if not prepacking_available():
+        pytest.skip("this torch build has no oneDNN linear")
+    model = AutoModelForCausalLM.from_pretrained(tiny_llama, dtype=torch.float32).eval()
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    ids = torch.tensor([[1, 5, 9, 2]])
+    with torch.inference_mode():
+        expected = model(ids).logits
+    storages = {n: p.untyped_storage().data_ptr() for n, p in model.named_parameters()}
+    prepack_linears(model)
+    for name, parameter in model.named_parameters():  # copied (new memory), values unchanged
+        assert (
+            torch.equal(parameter, before[name]) and parameter.untyped_storage().data_ptr() != storages[name]
+        )
+    with torch.inference_mode():
+        assert torch.allclose(model(ids).logits, expected, atol=1e-5)
