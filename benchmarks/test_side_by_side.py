@@ -1,15 +1,15 @@
-"""hfbench ``exact`` and ``fast`` beside the libraries people would use instead, on the embedded
-real models, one pytest-benchmark group per model: pytest-benchmark's table prints each row's
-ratio to the group's fastest in brackets, all measured in the same session.
+"""``hfbench compare-speed``'s runners as pytest-benchmark cases, on the embedded real models: one
+group per model, and pytest-benchmark's table prints each case's ratio to the group's fastest in
+brackets, all measured in the same session.
 
     pytest benchmarks/test_side_by_side.py --benchmark-only --benchmark-group-by=group
 
-Every case times one whole call of the same work — SmolLM2: 64 forced greedy tokens from the same
-prompt; MiniLM: 256 seeded Brown Corpus texts at batch size 32; Whisper tiny.en: 20 seeded
-English clips — after one warm-up round; models load outside the timings. ``hfbench
-compare-speed`` measures the same runners with the field's figures (decode tokens/s, sentences/s,
-audio seconds per second) and each row's quality change; this file is the pytest-benchmark view
-of the same comparison.
+Each case is one registered runner (``compare_speed.runners(kind)``) on the inputs compare-speed
+gives it — SmolLM2: 64 forced greedy tokens from the same prompt; MiniLM: 256 seeded Brown Corpus
+texts at batch size 32; Whisper tiny.en: 20 seeded English clips — with its timing handed to
+pytest-benchmark (``Workload.measure``): the runner loads its model outside the timings, then
+pytest-benchmark times its call, one warm-up round and three timed ones. A runner whose package
+is missing is skipped, saying what to install.
 """
 
 from __future__ import annotations
@@ -19,27 +19,38 @@ from typing import Any
 
 import pytest
 
+from hfbench.bench.compare_speed import SkipRunner, Workload, runners
+from hfbench.bench.compare_speed.core import UNITS
+from hfbench.bench.trackers.latency import Measured, StopRule, measure_latency
+
 pytestmark = pytest.mark.real_model
 
-ROUNDS: dict[str, int] = {"rounds": 3, "warmup_rounds": 1, "iterations": 1}
-SMOLLM2 = "embedded:smollm2-135m-instruct"
-MINILM = "embedded:all-minilm-l6-v2"
-WHISPER = "embedded:whisper-tiny.en"
-NEW_TOKENS = 64
-SENTENCES, BATCH = 256, 32
-CLIPS = 20
+#: model -> the kind of comparison compare-speed makes for it
+MODELS: dict[str, str] = {
+    "embedded:smollm2-135m-instruct": "generation",
+    "embedded:all-minilm-l6-v2": "embeddings",
+    "embedded:whisper-tiny.en": "speech",
+}
+#: runners left out: compiling takes about 45 s per case on two cores (compare-speed has the row)
+LEFT_OUT = {"hfbench-compiled"}
+CASES = [
+    (model, runner.key)
+    for model, kind in MODELS.items()
+    for runner in runners(kind)  # type: ignore[arg-type]
+    if runner.key not in LEFT_OUT
+]
+SENTENCES, BATCH, CLIPS = 256, 32, 20
 
 
-def _workload(model: str, kind: str) -> Any:
-    """The inputs ``hfbench compare-speed`` gives every runner of ``kind``."""
-    from hfbench.bench.compare_speed.core import Workload
-    from hfbench.bench.compare_speed.sentences import sample_sentences
-    from hfbench.bench.compare_speed.speech_clips import sample_clips
+def _workload(model: str) -> Workload:
+    """The inputs ``hfbench compare-speed`` gives every runner of the model's kind."""
+    from hfbench.bench.compare_speed import sample_clips, sample_sentences
     from hfbench.core.hardware import usable_cpu_cores
     from hfbench.sources import prepare_model
     from hfbench.sources.resolve import resolve_model_source
 
     prepare_model(model, progress=False)
+    kind = MODELS[model]
     workload = Workload(model, resolve_model_source(model), "cpu", kind, threads=usable_cpu_cores())  # type: ignore[arg-type]
     if kind == "embeddings":
         workload.sentences, workload.batch_size = sample_sentences(SENTENCES).texts, BATCH
@@ -49,132 +60,44 @@ def _workload(model: str, kind: str) -> Any:
     return workload
 
 
-# ---- SmolLM2: 64 greedy tokens ---------------------------------------------------------------
-@pytest.fixture(scope="module")
-def smollm2() -> Any:
-    return _workload(SMOLLM2, "generation")
+def _timed_by(benchmark: Any) -> Callable[[Callable[[], Any], StopRule], Measured[Any]]:
+    """A ``Workload.measure`` that lets pytest-benchmark time the runner's call (its rounds: the
+    rule's warm-up and timed calls), keeping the outputs and per-token timings the runner reads."""
+    from hfbench.bench.stats import summarize
+    from hfbench.pipelines.timing import record_timings
+
+    def measure(call: Callable[[], Any], rule: StopRule) -> Measured[Any]:
+        if benchmark.disabled:  # plain `pytest` without --benchmark-only: time it as compare-speed does
+            return measure_latency(call, rule)
+        calls: list[tuple[Any, list[Any]]] = []
+
+        def timed() -> None:
+            with record_timings() as recorder:
+                output = call()
+            calls.append((output, recorder.calls))
+
+        rounds = rule.min_iterations
+        benchmark.pedantic(timed, rounds=rounds, warmup_rounds=rule.warmup, iterations=1)
+        values = list(benchmark.stats.stats.data)
+        counted = calls[-rounds:]
+        generation = [timing for _, timings in counted for timing in timings]
+        outputs = [output for output, _ in counted]
+        return Measured(summarize(values), values, "iteration cap", rule, [], generation, outputs)
+
+    return measure
 
 
-def _generate_call(level: str) -> Callable[[], str]:
-    from hfbench.bench.workloads import speed_workload
-    from hfbench.pipelines import pipeline_for
-
-    pipe = pipeline_for(SMOLLM2).load(SMOLLM2, {"base": {"optimize": level, "device": "cpu"}}, progress=False)
-    speed = speed_workload("text-generation", {"speed_tokens": NEW_TOKENS})
-    merged = pipe.config.get_merged_config("text-generation", speed.overrides)
-    return lambda: pipe.run(speed.inputs, "text-generation", merged)[0].text  # type: ignore[attr-defined]
-
-
-@pytest.mark.benchmark(group="smollm2-135m: 64 greedy tokens")
-def test_smollm2_raw_model_generate_fp32(benchmark: Any, smollm2: Any) -> None:
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(smollm2.folder)
-    model = AutoModelForCausalLM.from_pretrained(smollm2.folder, dtype=torch.float32).eval()
-    encoded = tokenizer(smollm2.prompt, return_tensors="pt")
-    kwargs = {"max_new_tokens": NEW_TOKENS, "min_new_tokens": NEW_TOKENS, "do_sample": False}
-
-    def call() -> Any:
-        with torch.inference_mode():
-            return model.generate(**encoded, **kwargs, pad_token_id=tokenizer.eos_token_id)
-
-    output = benchmark.pedantic(call, **ROUNDS)
-    assert output.shape[1] == encoded["input_ids"].shape[1] + NEW_TOKENS
-
-
-@pytest.mark.parametrize("level", ["exact", "fast"])
-@pytest.mark.benchmark(group="smollm2-135m: 64 greedy tokens")
-def test_smollm2_hfbench(benchmark: Any, smollm2: Any, level: str) -> None:
-    assert benchmark.pedantic(_generate_call(level), **ROUNDS)
-
-
-# ---- MiniLM: 256 sentences -------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def minilm() -> Any:
-    return _workload(MINILM, "embeddings")
-
-
-@pytest.mark.benchmark(group="all-minilm-l6-v2: 256 sentences")
-def test_minilm_sentence_transformers_encode(benchmark: Any, minilm: Any) -> None:
-    from sentence_transformers import SentenceTransformer
-
-    model = SentenceTransformer(minilm.folder, device="cpu")
-    vectors = benchmark.pedantic(
-        lambda: model.encode(minilm.sentences, batch_size=BATCH, convert_to_numpy=True), **ROUNDS
-    )
-    assert len(vectors) == SENTENCES
-
-
-@pytest.mark.parametrize("level", ["exact", "fast"])
-@pytest.mark.benchmark(group="all-minilm-l6-v2: 256 sentences")
-def test_minilm_hfbench(benchmark: Any, minilm: Any, level: str) -> None:
-    from hfbench.pipelines import pipeline_for
-    from hfbench.pipelines.media import MediaInput
-
-    config = {"base": {"optimize": level, "device": "cpu"}}
-    pipe = pipeline_for(MINILM).load(MINILM, config, capability="embeddings", progress=False)
-    merged = pipe.config.get_merged_config("embeddings", {"batch_size": BATCH})
-    inputs = [MediaInput.text(s) for s in minilm.sentences]
-    results = benchmark.pedantic(lambda: pipe.run(inputs, "embeddings", merged), **ROUNDS)
-    assert len(results) == SENTENCES
-
-
-# ---- Whisper tiny.en: 20 clips ---------------------------------------------------------------
-@pytest.fixture(scope="module")
-def whisper() -> Any:
-    return _workload(WHISPER, "speech")
-
-
-@pytest.mark.benchmark(group="whisper-tiny.en: 20 clips")
-def test_whisper_raw_generate_fp32(benchmark: Any, whisper: Any) -> None:
-    import torch
-    from transformers import AutoModelForSpeechSeq2Seq, AutoProcessor
-
-    processor = AutoProcessor.from_pretrained(whisper.folder)
-    model = AutoModelForSpeechSeq2Seq.from_pretrained(whisper.folder, dtype=torch.float32).eval()
-
-    def call() -> list[str]:
-        texts = []
-        with torch.inference_mode():
-            for clip in whisper.clips:
-                features = processor(clip, sampling_rate=16000, return_tensors="pt").input_features
-                texts.append(processor.batch_decode(model.generate(features), skip_special_tokens=True)[0])
-        return texts
-
-    assert len(benchmark.pedantic(call, **ROUNDS)) == CLIPS
-
-
-@pytest.mark.parametrize("level", ["exact", "fast"])
-@pytest.mark.benchmark(group="whisper-tiny.en: 20 clips")
-def test_whisper_hfbench(benchmark: Any, whisper: Any, level: str) -> None:
-    from hfbench.pipelines import pipeline_for
-    from hfbench.pipelines.media import MediaInput
-
-    pipe = pipeline_for(WHISPER).load(WHISPER, {"base": {"optimize": level, "device": "cpu"}}, progress=False)
-    merged = pipe.config.get_merged_config("speech-recognition", {})
-    inputs = [MediaInput.audio(clip, sampling_rate=16000) for clip in whisper.clips]
-    assert len(benchmark.pedantic(lambda: pipe.run(inputs, "speech-recognition", merged), **ROUNDS)) == CLIPS
-
-
-@pytest.mark.benchmark(group="whisper-tiny.en: 20 clips")
-def test_whisper_faster_whisper_int8(benchmark: Any, whisper: Any) -> None:
-    pytest.importorskip("faster_whisper", reason="pip install faster-whisper")
-    from faster_whisper import WhisperModel
-
-    from hfbench.sources.embedded.originals import original_folder
-
-    model = WhisperModel(
-        str(original_folder("whisper-tiny.en")),
-        device="cpu",
-        compute_type="int8",
-        cpu_threads=whisper.threads,
-    )
-
-    def call() -> list[str]:
-        return [
-            "".join(s.text for s in model.transcribe(clip, beam_size=1, without_timestamps=True)[0])
-            for clip in whisper.clips
-        ]
-
-    assert len(benchmark.pedantic(call, **ROUNDS)) == CLIPS
+@pytest.mark.parametrize(("model", "key"), CASES)
+def test_side_by_side(benchmark: Any, model: str, key: str) -> None:
+    (runner,) = [r for r in runners(MODELS[model]) if r.key == key]  # type: ignore[arg-type]
+    benchmark.group = model
+    benchmark.extra_info["runner"] = runner.label
+    workload = _workload(model)
+    workload.measure = _timed_by(benchmark)
+    try:
+        timed = runner.run(workload)
+    except SkipRunner as exc:
+        pytest.skip(str(exc))
+    assert len(timed.values) == workload.repeats and all(v > 0 for v in timed.values)
+    # compare-speed's own figure of the same calls (decode tokens/s, sentences/s, audio s per s)
+    benchmark.extra_info[UNITS[workload.kind]] = sorted(timed.values)[len(timed.values) // 2]

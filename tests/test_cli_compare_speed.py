@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,3 +35,15 @@ def test_compare_speed_errors_are_one_line_with_status_2(
 ) -> None:
     assert main(["compare-speed", str(tiny_bert), "--repeats", "0"]) == 2
     assert "repeats must be a whole number" in capsys.readouterr().err
+
+
+def test_compare_speed_on_a_whisper_prints_word_error_rates(
+    tiny_model: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = str(tiny_model("whisper"))
+    args = ["compare-speed", folder, "--repeats", "1", "--clips", "2", "--only", "hfbench-exact"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "audio s per s" in out and "WER" in out and "transcripts" in out and "hfbench exact" in out
+    assert main(["compare-speed", folder, "--clips", "0"]) == 2
+    assert "clips must be a whole number" in capsys.readouterr().err

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from hfbench.bench.stats import summarize
-from hfbench.bench.trackers.latency import StopRule
+from hfbench.bench.trackers.latency import Measured, StopRule, measure_latency
 from hfbench.bench.workloads import FALLBACK_TEXT
 from hfbench.core.errors import BenchmarkError, ConfigError, HFBenchError, UnsupportedCapabilityError
 
@@ -143,6 +143,9 @@ class Workload:
     batch_size: int = DEFAULT_BATCH_SIZE
     repeats: int = DEFAULT_REPEATS
     threads: int = 1
+    #: How a runner times its call once loaded (``measure_latency``; pytest-benchmark cases pass
+    #: their own, ``benchmarks/test_side_by_side.py``).
+    measure: Callable[[Callable[[], Any], StopRule], Measured[Any]] = measure_latency
 
     @property
     def rule(self) -> StopRule:

@@ -14,12 +14,11 @@ from hfbench.bench.compare_speed.core import (
     register_runner,
     timed_pipeline,
 )
-from hfbench.bench.trackers.latency import measure_latency
 
 
 def _measure_batch(call: Callable[[], Any], workload: Workload) -> tuple[list[float], Any]:
     """Sentences/s of each timed call and the last call's vectors."""
-    measured = measure_latency(call, workload.rule)
+    measured = workload.measure(call, workload.rule)
     n = len(workload.sentences)
     return [n / s for s in measured.values_s], measured.outputs[-1]
 

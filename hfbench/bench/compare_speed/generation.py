@@ -15,13 +15,13 @@ from hfbench.bench.compare_speed.core import (
     register_runner,
     timed_pipeline,
 )
-from hfbench.bench.trackers.latency import GenerationLatency, measure_latency
+from hfbench.bench.trackers.latency import GenerationLatency
 from hfbench.core.errors import BenchmarkError, HFBenchError
 
 
 def _measure_generation(call: Callable[[], str], workload: Workload) -> tuple[list[float], str]:
     """Decode tokens/s of each timed call (from the timing seam) and the last call's text."""
-    measured = measure_latency(call, workload.rule)
+    measured = workload.measure(call, workload.rule)
     per_call = [t.decode_tokens_per_s for t in measured.generation if t.decode_tokens_per_s]
     if len(per_call) != workload.repeats:
         summary = GenerationLatency.from_timings(measured.generation).decode_tokens_per_s

@@ -22,13 +22,12 @@ from hfbench.bench.compare_speed.core import (
     timed_pipeline,
 )
 from hfbench.bench.compare_speed.speech_clips import SAMPLING_RATE_HZ
-from hfbench.bench.trackers.latency import measure_latency
 from hfbench.core.errors import HFBenchError
 
 
 def _measure_clips(call: Callable[[], list[str]], workload: Workload) -> tuple[list[float], list[str]]:
     """Audio seconds per second of each timed call, and the last call's transcripts."""
-    measured = measure_latency(call, workload.rule)
+    measured = workload.measure(call, workload.rule)
     audio_s = sum(len(clip) for clip in workload.clips) / SAMPLING_RATE_HZ
     return [audio_s / s for s in measured.values_s], [str(t).strip() for t in measured.outputs[-1]]
 
